@@ -1,0 +1,2 @@
+import XtunLab
+print("check-step")

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtun_net.c - the net_device half of xtun.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/etherdevice.h>
+#include <linux/netdevice.h>
+
+#include "xtun.h"
+
+#define XTUN_MSG_DEFAULT	(NETIF_MSG_DRV | NETIF_MSG_PROBE | \
+				 NETIF_MSG_IFUP | NETIF_MSG_IFDOWN)
+
+static const struct net_device_ops xtun_netdev_ops = {
+	.ndo_set_mac_address	= eth_mac_addr,
+	.ndo_validate_addr	= eth_validate_addr,
+};
+
+static void xtun_setup(struct net_device *dev)
+{
+	struct xtun_priv *priv = netdev_priv(dev);
+
+	/* Ethernet type, MTU, addresses, flags and header_ops. */
+	ether_setup(dev);
+	dev->netdev_ops = &xtun_netdev_ops;
+	eth_hw_addr_random(dev);
+
+	priv->msg_enable = XTUN_MSG_DEFAULT;
+}
+
+struct net_device *xtun_net_create(void)
+{
+	struct xtun_priv *priv;
+	struct net_device *dev;
+	int err;
+
+	dev = alloc_netdev(sizeof(*priv), XTUN_IFNAME, NET_NAME_PREDICTABLE,
+			   xtun_setup);
+	if (!dev)
+		return ERR_PTR(-ENOMEM);
+
+	err = register_netdev(dev);
+	if (err)
+		goto free_dev;
+
+	priv = netdev_priv(dev);
+	netif_info(priv, probe, dev, "registered, address %pM\n",
+		   dev->dev_addr);
+	return dev;
+
+free_dev:
+	free_netdev(dev);
+	return ERR_PTR(err);
+}
+
+void xtun_net_destroy(struct net_device *dev)
+{
+	unregister_netdev(dev);
+	free_netdev(dev);
+}
