@@ -39,10 +39,6 @@ final class Session {
     /// the kernel may hold locks forever, so no further check runs.
     var fatalKernelError: String? {
         log.since(0).first { $0.contains("Oops") || $0.contains("BUG:") || $0.contains("kernel BUG at") }
-            .map { line in
-                line.firstIndex(of: "]").map { String(line[line.index(after: $0)...]).trimmingPrefix(" ") }
-                    .map(String.init) ?? line
-            }
     }
 
     /// Loads the module if it is not loaded; throws if that fails.

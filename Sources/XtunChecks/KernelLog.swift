@@ -26,12 +26,21 @@ public struct KernelLog: Sendable {
         lines.first { line in KernelLog.alarms.contains { line.contains($0) } }
     }
 
-    /// Lines from the first alarm on (at most `limit`), for a report.
+    /// Register dumps and other lines that say little to a reader.
+    static let noise: [String] = [
+        "Code:", "RSP:", "RAX:", "RDX:", "RBP:", "R10:", "R13:", "FS:", "CS:", "CR2:", "DR0:", "DR3:",
+        "PKRU:", "Hardware name:", "PGD ", "#PF:", "Modules linked in:", "<TASK>", "</TASK>",
+        "Kernel Offset:", "---[ end", "------------[ cut here",
+    ]
+
+    /// The lines from the first alarm on that say what happened: the alarm,
+    /// the task, RIP and the call trace, without register dumps (at most `limit`).
     public func alarmExcerpt(limit: Int = 30) -> [String] {
         guard let start = lines.firstIndex(where: { line in
             KernelLog.alarms.contains { line.contains($0) }
         }) else { return [] }
-        return Array(lines[start...].prefix(limit))
+        let telling = lines[start...].filter { line in !KernelLog.noise.contains { line.contains($0) } }
+        return Array(telling.prefix(limit))
     }
 
     /// Whether a function name appears in a call trace or RIP line.

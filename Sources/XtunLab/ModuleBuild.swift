@@ -1,0 +1,93 @@
+import Foundation
+
+/// The module sources of one stage: a directory with Kbuild and .c files.
+public struct ModuleSource: Sendable {
+    public let directory: URL
+    /// How reports name it: `steps/03-tx`, `~/my-xtun`, `03-tx + leak-skb`.
+    public let label: String
+
+    public init(directory: URL, label: String) throws {
+        self.directory = directory
+        self.label = label
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        guard files.contains("Kbuild") || files.contains("Makefile"), files.contains(where: { $0.hasSuffix(".c") }) else {
+            throw LabError.usage("\(directory.path) holds no module sources (expected Kbuild or Makefile and .c files)")
+        }
+    }
+
+    /// The source files that matter for a build, sorted.
+    var files: [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        return names.filter { $0 == "Kbuild" || $0 == "Makefile" || $0.hasSuffix(".c") || $0.hasSuffix(".h") }
+            .sorted()
+    }
+
+    /// A fingerprint of the sources' contents, to reuse builds.
+    func fingerprint() -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for name in files {
+            let data = (try? Data(contentsOf: directory.appendingPathComponent(name))) ?? Data()
+            for byte in Array(name.utf8) + [0] + Array(data) {
+                hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+            }
+        }
+        return String(hash, radix: 16)
+    }
+}
+
+/// A built xtun.ko.
+public struct BuiltModule: Sendable {
+    public let module: URL
+    /// Compiler warnings (lines with "warning:").
+    public let warnings: [String]
+    public let log: String
+    /// False when a previous identical build was reused.
+    public let built: Bool
+}
+
+/// Builds a stage's module out of tree, in a copy under .build, with W=1.
+public struct ModuleBuilder: Sendable {
+    public let work: URL
+
+    public init(work: URL) { self.work = work }
+
+    public func build(_ source: ModuleSource, against kernel: ProvisionedKernel) throws -> BuiltModule {
+        let directory = work.appendingPathComponent("modules/\(source.fingerprint())-\(kernel.release)")
+        let module = directory.appendingPathComponent("xtun.ko")
+        let logURL = directory.appendingPathComponent("build.log")
+        if FileManager.default.fileExists(atPath: module.path),
+           let log = try? String(contentsOf: logURL, encoding: .utf8) {
+            return BuiltModule(module: module, warnings: ModuleBuilder.warnings(in: log), log: log, built: false)
+        }
+        try? FileManager.default.removeItem(at: directory)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        for name in source.files {
+            try FileManager.default.copyItem(at: source.directory.appendingPathComponent(name),
+                                             to: directory.appendingPathComponent(name))
+        }
+        let result = try Shell.run(["make", "-C", kernel.headers, "M=\(directory.path)", "W=1", "modules"])
+        try result.output.write(to: logURL, atomically: true, encoding: .utf8)
+        guard result.succeeded, FileManager.default.fileExists(atPath: module.path) else {
+            try? FileManager.default.removeItem(at: module)
+            throw BuildFailure(log: result.output)
+        }
+        return BuiltModule(module: module, warnings: ModuleBuilder.warnings(in: result.output),
+                           log: result.output, built: true)
+    }
+
+    static func warnings(in log: String) -> [String] {
+        log.split(separator: "\n").filter { $0.contains("warning:") }.map(String.init)
+    }
+}
+
+/// The module did not compile; the checker reports it as a failed check.
+public struct BuildFailure: Error, Sendable {
+    public let log: String
+
+    /// The compiler's error lines, or the log's tail.
+    public var errors: [String] {
+        let lines = log.split(separator: "\n").map(String.init)
+        let errors = lines.filter { $0.contains("error:") || $0.contains("Error ") }
+        return errors.isEmpty ? Array(lines.suffix(10)) : errors
+    }
+}

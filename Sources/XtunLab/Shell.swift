@@ -1,0 +1,69 @@
+import Foundation
+
+/// The result of running a program to completion.
+public struct ProgramOutput: Sendable {
+    public let status: Int32
+    public let output: String
+
+    public var succeeded: Bool { status == 0 }
+}
+
+/// Runs host programs. Every external tool the lab uses goes through here.
+public enum Shell {
+    /// Runs `arguments[0]` (looked up in PATH) and collects stdout and stderr together.
+    @discardableResult
+    public static func run(_ arguments: [String], in directory: URL? = nil,
+                           environment: [String: String]? = nil) throws -> ProgramOutput {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
+        if let environment {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return ProgramOutput(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+    }
+
+    /// Runs a program that must succeed; throws `LabError.command` with its output otherwise.
+    @discardableResult
+    public static func must(_ arguments: [String], in directory: URL? = nil) throws -> String {
+        let result = try run(arguments, in: directory)
+        guard result.succeeded else {
+            throw LabError.command(arguments.joined(separator: " "), result.status, result.output)
+        }
+        return result.output
+    }
+
+    /// The full path of a program in PATH, or nil.
+    public static func which(_ program: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for directory in path.split(separator: ":") {
+            let candidate = "\(directory)/\(program)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+}
+
+/// What can stop the lab before any check runs. Each prints as one line.
+public enum LabError: Error, CustomStringConvertible, Equatable {
+    case usage(String)
+    case environment(String)
+    case command(String, Int32, String)
+
+    public var description: String {
+        switch self {
+        case .usage(let text), .environment(let text): return text
+        case .command(let command, let status, let output):
+            let tail = output.split(separator: "\n").suffix(15).joined(separator: "\n")
+            return "`\(command)` failed (exit \(status))" + (tail.isEmpty ? "" : ":\n\(tail)")
+        }
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import XtunChecks
+
+/// How the kernel under test runs: QEMU with KVM or TCG, or the host itself (--host).
+public enum Accelerator: String, Sendable {
+    case kvm, tcg, host
+
+    /// KVM only when it can work: /dev/kvm exists and the CPU advertises
+    /// vmx or svm. `XTUN_ACCEL=tcg|kvm` overrides.
+    public static func detect(environment: [String: String] = ProcessInfo.processInfo.environment) -> Accelerator {
+        if let forced = environment["XTUN_ACCEL"].flatMap(Accelerator.init(rawValue:)) { return forced }
+        guard FileManager.default.fileExists(atPath: "/dev/kvm"),
+              let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return .tcg }
+        let flags = cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") } ?? ""
+        let words = Set(flags.split(separator: " "))
+        return words.contains("vmx") || words.contains("svm") ? .kvm : .tcg
+    }
+}
+
+/// A message from the agent and when the host saw it.
+public struct TimedMessage: Sendable {
+    public let message: WireMessage
+    /// Seconds since QEMU started.
+    public let at: Double
+}
+
+/// Everything one boot produced.
+public struct GuestRun: Sendable {
+    public let messages: [TimedMessage]
+    public let console: String
+    public let timedOut: Bool
+    public let exitStatus: Int32
+    /// Wall time from QEMU start to exit.
+    public let duration: Double
+
+    public var readyAt: Double? { messages.first { if case .ready = $0.message { true } else { false } }?.at }
+    public var doneAt: Double? { messages.first { if case .done = $0.message { true } else { false } }?.at }
+    public var finished: Bool { doneAt != nil }
+    public var consoleLog: KernelLog { KernelLog(console) }
+    public var panicked: Bool { console.contains("Kernel panic - not syncing") }
+}
+
+/// Boots a kernel with an initramfs under QEMU. The agent's messages arrive
+/// on the second serial port (QEMU's stdout); the console (kernel log)
+/// goes to a file.
+public struct VirtualMachine: Sendable {
+    public let kernel: ProvisionedKernel
+    public let accelerator: Accelerator
+    public var memoryMiB = 1024
+    public var cpus = 2
+    /// Hard limit for one boot; the guest is killed after it.
+    public var timeout: Double = 240
+
+    /// Quiet boot; a panic reboots at once, which -no-reboot turns into an exit.
+    static let commandLine = "console=ttyS0 quiet panic=-1 rdinit=/init"
+
+    public init(kernel: ProvisionedKernel, accelerator: Accelerator) {
+        self.kernel = kernel
+        self.accelerator = accelerator
+    }
+
+    func arguments(initramfs: URL, console: [String], results: [String]) -> [String] {
+        ["qemu-system-x86_64", "-accel", accelerator.rawValue, "-m", "\(memoryMiB)", "-smp", "\(cpus)",
+         "-nodefaults", "-no-reboot", "-display", "none", "-monitor", "none",
+         "-kernel", kernel.vmlinuz, "-initrd", initramfs.path,
+         "-append", VirtualMachine.commandLine]
+            + console + results
+    }
+
+    /// Boots, streams the agent's messages to `onMessage`, and returns when
+    /// the guest powers off, crashes or times out.
+    public func run(initramfs: URL, consoleLog: URL,
+                    onMessage: (TimedMessage) -> Void = { _ in }) throws -> GuestRun {
+        guard let qemu = Shell.which("qemu-system-x86_64") else {
+            throw LabError.environment("qemu-system-x86_64 is missing: install qemu-system-x86 (./setup)")
+        }
+        try? FileManager.default.removeItem(at: consoleLog)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: qemu)
+        process.arguments = Array(arguments(initramfs: initramfs,
+                                            console: ["-serial", "file:\(consoleLog.path)"],
+                                            results: ["-serial", "stdio"]).dropFirst())
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = FileHandle.nullDevice
+        let started = Date()
+        try process.run()
+
+        var messages: [TimedMessage] = []
+        var pending = Data()
+        let fd = output.fileHandleForReading.fileDescriptor
+        var timedOut = false
+        var buffer = [UInt8](repeating: 0, count: 8192)
+        while true {
+            let remaining = timeout - Date().timeIntervalSince(started)
+            if remaining <= 0 {
+                timedOut = true
+                process.terminate()
+                break
+            }
+            var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&descriptor, 1, Int32(min(remaining, 1) * 1000))
+            if ready <= 0 { continue }
+            let count = read(fd, &buffer, buffer.count)
+            if count <= 0 { break }
+            pending.append(contentsOf: buffer[0..<count])
+            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
+                pending.removeSubrange(pending.startIndex...newline)
+                if let message = WireMessage(line: line) {
+                    let timed = TimedMessage(message: message, at: Date().timeIntervalSince(started))
+                    messages.append(timed)
+                    onMessage(timed)
+                }
+            }
+        }
+        process.waitUntilExit()
+        let console = (try? String(contentsOf: consoleLog, encoding: .utf8)) ?? ""
+        return GuestRun(messages: messages, console: console.replacingOccurrences(of: "\r", with: ""),
+                        timedOut: timedOut, exitStatus: process.terminationStatus,
+                        duration: Date().timeIntervalSince(started))
+    }
+
+    /// Boots with the console on this terminal, for `--shell`.
+    public func runInteractive(initramfs: URL) throws -> Int32 {
+        guard let qemu = Shell.which("qemu-system-x86_64") else {
+            throw LabError.environment("qemu-system-x86_64 is missing: install qemu-system-x86 (./setup)")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: qemu)
+        process.arguments = Array(arguments(initramfs: initramfs, console: ["-serial", "mon:stdio"],
+                                            results: ["-serial", "null"]).dropFirst())
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}

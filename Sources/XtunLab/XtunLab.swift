@@ -1,1 +1,0 @@
-// Host side of the checker.
