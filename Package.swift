@@ -29,6 +29,7 @@ let package = Package(
         .executableTarget(name: "CheckStep", dependencies: ["XtunLab", argumentParser]),
         .testTarget(name: "XtunSourceTests", dependencies: ["XtunSource"]),
         .testTarget(name: "XtunChecksTests", dependencies: ["XtunChecks"]),
-        .testTarget(name: "XtunLabTests", dependencies: ["XtunLab"]),
+        // Depends on CheckStep so that `swift test` builds the binary its CLI tests run.
+        .testTarget(name: "XtunLabTests", dependencies: ["XtunLab", "CheckStep"]),
     ]
 )

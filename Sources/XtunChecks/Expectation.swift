@@ -82,7 +82,7 @@ extension Expectation {
         chapter: 2, anchor: "open-stop")
     public static let pingSendsArp = Expectation(
         "ping-sends-arp",
-        "ping -c 4 10.99.0.2 with no neighbour transmits only ARP requests, counted exactly",
+        "ping -c 1 10.99.0.2 with no neighbour transmits 3 ARP requests (3 x 42 bytes) and no ICMP",
         chapter: 2, anchor: "what-ping-sends")
     public static let pingSendsIcmp = Expectation(
         "ping-sends-icmp",

@@ -34,12 +34,16 @@ public struct KernelLog: Sendable {
     ]
 
     /// The lines from the first alarm on that say what happened: the alarm,
-    /// the task, RIP and the call trace, without register dumps (at most `limit`).
+    /// the task, RIP and the call trace, without register dumps, unreliable
+    /// ("?") frames or the user-space RIP (at most `limit`).
     public func alarmExcerpt(limit: Int = 30) -> [String] {
         guard let start = lines.firstIndex(where: { line in
             KernelLog.alarms.contains { line.contains($0) }
         }) else { return [] }
-        let telling = lines[start...].filter { line in !KernelLog.noise.contains { line.contains($0) } }
+        let telling = lines[start...].filter { line in
+            !line.trimmingPrefixSpaces.isEmpty && !line.contains("]  ? ") && !line.contains("RIP: 0033:")
+                && !KernelLog.noise.contains { line.contains($0) }
+        }
         return Array(telling.prefix(limit))
     }
 
@@ -47,4 +51,9 @@ public struct KernelLog: Sendable {
     public func traceMentions(_ function: String) -> Bool {
         lines.contains { $0.contains(" \(function)+0x") || $0.contains("RIP: 0010:\(function)+") }
     }
+}
+
+extension String {
+    /// The string without leading spaces.
+    var trimmingPrefixSpaces: Substring { drop { $0 == " " } }
 }

@@ -35,7 +35,7 @@ public enum WireMessage: Sendable, Equatable {
     /// a well-formed message (kernel noise, a torn line).
     public init?(line raw: Substring) {
         var text = raw
-        while let last = text.last, last == "\r" || last == "\n" { text = text.dropLast() }
+        while let last = text.last, last.isNewline { text = text.dropLast() }
         let fields = text.split(separator: "\t", omittingEmptySubsequences: false)
             .map { WireMessage.unescape($0) }
         guard fields.count >= 2, fields[0] == WireMessage.tag else { return nil }

@@ -59,7 +59,10 @@ public struct Lab: Sendable {
             let directory = paths.layout.steps.appendingPathComponent(request.stage.slug)
             return try ModuleSource(directory: directory, label: "steps/\(request.stage.slug)")
         case .directory(let directory):
-            return try ModuleSource(directory: directory, label: directory.path)
+            let inside = directory.path.hasPrefix(paths.root.path + "/")
+            return try ModuleSource(directory: directory,
+                                    label: inside ? String(directory.path.dropFirst(paths.root.path.count + 1))
+                                        : directory.path)
         case .pitfall(let pitfall):
             let directory = paths.work.appendingPathComponent("variants/\(request.stage.slug)+\(pitfall.name)")
             let snapshot = try paths.layout.loadSource().snapshot(stage: request.stage.number, pitfall: pitfall.name)

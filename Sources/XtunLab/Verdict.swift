@@ -57,9 +57,9 @@ public struct VerdictAssembler: Sendable {
                 return CheckResult(expectation, crashOutcome(run: run, build: build))
             default:
                 if let outcome = reported[expectation.id] { return CheckResult(expectation, outcome) }
-                if expectation == .kernelLogClean, let run, let alarm = consoleAlarm(run) {
+                if expectation == .kernelLogClean, let run, let alarm = run.consoleLog.firstAlarm {
                     return CheckResult(expectation, .fail(expected: "no WARN/BUG/Oops/refcount/leak report",
-                                                          got: alarm))
+                                                          got: "the console shows \(strip(alarm))"))
                 }
                 return CheckResult(expectation, .fail(expected: "", got: missingReason(build: build, run: run)))
             }
@@ -101,11 +101,6 @@ public struct VerdictAssembler: Sendable {
             .filter { !$0.isEmpty }.joined(separator: "; "))
     }
 
-    func consoleAlarm(_ run: GuestRun) -> String? {
-        let excerpt = run.consoleLog.alarmExcerpt(limit: 12)
-        return excerpt.isEmpty ? nil : excerpt.joined(separator: "\n")
-    }
-
     func missingReason(build: Result<BuiltModule, BuildFailure>, run: GuestRun?) -> String {
         if case .failure = build { return "not run: the module did not build" }
         guard let run else { return "not run" }
@@ -123,8 +118,8 @@ public struct VerdictAssembler: Sendable {
         if run.finished && !run.panicked { return [] }
         if expectedCrash && run.panicked { return [] }
         let log = run.consoleLog
-        let alarm = log.alarmExcerpt(limit: 40)
-        return alarm.isEmpty ? Array(log.lines.suffix(25)) : alarm
+        let alarm = log.alarmExcerpt(limit: 25)
+        return alarm.isEmpty ? Array(log.lines.filter { !$0.isEmpty }.suffix(25)) : alarm
     }
 }
 

@@ -1,0 +1,75 @@
+import Foundation
+
+/// The kernel's own style and static checkers, run on a stage's sources:
+/// checkpatch.pl (from Debian's linux-source package) and sparse (make C=1).
+public struct Lint: Sendable {
+    public let cache: URL
+    public let work: URL
+
+    public init(paths: LabPaths) {
+        cache = paths.cache.appendingPathComponent("checkpatch")
+        work = paths.work.appendingPathComponent("lint")
+    }
+
+    var script: URL { cache.appendingPathComponent("scripts/checkpatch.pl") }
+
+    /// checkpatch.pl and the data files it reads, extracted from linux-source-6.12.
+    public func provisionCheckpatch() throws -> URL {
+        if FileManager.default.fileExists(atPath: script.path) { return script }
+        let download = cache.appendingPathComponent("download")
+        try? FileManager.default.removeItem(at: download)
+        try FileManager.default.createDirectory(at: download, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: download) }
+        try Shell.must(["apt-get", "download", "-q", "linux-source-6.12"], in: download)
+        let deb = try FileManager.default.contentsOfDirectory(atPath: download.path).first { $0.hasSuffix(".deb") }
+        guard let deb else { throw LabError.environment("apt-get download linux-source-6.12 gave no .deb") }
+        try Shell.must(["dpkg-deb", "-x", deb, "unpacked"], in: download)
+        let tarball = download.appendingPathComponent("unpacked/usr/src/linux-source-6.12.tar.xz")
+        let wanted = ["scripts/checkpatch.pl", "scripts/spelling.txt", "scripts/const_structs.checkpatch"]
+        try Shell.must(["tar", "-xJf", tarball.path, "-C", download.path, "--wildcards"]
+                       + wanted.map { "*/\($0)" })
+        let tree = "linux-source-6.12"
+        guard FileManager.default.fileExists(atPath: download.appendingPathComponent(tree).path) else {
+            throw LabError.environment("linux-source-6.12's tarball has no \(tree)/ tree")
+        }
+        try FileManager.default.createDirectory(at: cache.appendingPathComponent("scripts"),
+                                                withIntermediateDirectories: true)
+        for file in wanted {
+            try? FileManager.default.removeItem(at: cache.appendingPathComponent(file))
+            try FileManager.default.moveItem(at: download.appendingPathComponent("\(tree)/\(file)"),
+                                             to: cache.appendingPathComponent(file))
+        }
+        return script
+    }
+
+    /// checkpatch --strict on every source file; returns its report (empty when clean).
+    public func checkpatch(_ source: ModuleSource) throws -> [String] {
+        let script = try provisionCheckpatch()
+        let files = source.files.map { source.directory.appendingPathComponent($0).path }
+        let result = try Shell.run(["perl", script.path, "--no-tree", "--strict", "--quiet", "--terse",
+                                    "--show-types", "-f"] + files)
+        return result.output.split(separator: "\n").map(String.init)
+            .filter { !$0.hasPrefix("total: 0 errors, 0 warnings, 0 checks") }
+    }
+
+    /// sparse through kbuild (C=2 checks every file); returns its warnings and errors.
+    public func sparse(_ source: ModuleSource, kernel: ProvisionedKernel) throws -> [String] {
+        guard Shell.which("sparse") != nil else {
+            throw LabError.environment("sparse is missing: install sparse (./setup does)")
+        }
+        let directory = work.appendingPathComponent("\(source.fingerprint())-\(kernel.release)")
+        try? FileManager.default.removeItem(at: directory)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        for name in source.files {
+            try FileManager.default.copyItem(at: source.directory.appendingPathComponent(name),
+                                             to: directory.appendingPathComponent(name))
+        }
+        let result = try Shell.run(["make", "-C", kernel.headers, "M=\(directory.path)", "C=2", "W=1", "modules"])
+        guard result.succeeded else { throw BuildFailure(log: result.output) }
+        guard result.output.contains("CHECK") else {
+            throw LabError.environment("make C=2 did not run sparse:\n\(result.output)")
+        }
+        return result.output.split(separator: "\n").map(String.init)
+            .filter { $0.contains("warning:") || $0.contains("error:") }
+    }
+}

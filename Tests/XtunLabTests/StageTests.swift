@@ -1,0 +1,132 @@
+import Foundation
+import Testing
+import XtunChecks
+@testable import XtunLab
+
+/// Every check runs in a booted kernel: each stage must pass on both
+/// kernels, and every check must be seen to fail (gates in the issue).
+@Suite("Stages in a real kernel", .serialized)
+struct StageTests {
+    @Test("each stage passes", arguments: Stage.written, KernelChoice.all)
+    func stagePasses(_ stage: Stage, _ kernel: KernelChoice) throws {
+        let verdict = try RunCache.shared.verdict(CheckRequest(stage: stage, kernel: kernel))
+        #expect(verdict.isPass, "\(transcript(verdict))")
+    }
+
+    @Test("each pitfall fails with its symptom", arguments: Pitfall.all, KernelChoice.all)
+    func pitfallFails(_ pitfall: Pitfall, _ kernel: KernelChoice) throws {
+        let request = CheckRequest(stage: pitfall.stage, kernel: kernel, source: .pitfall(pitfall))
+        let verdict = try RunCache.shared.verdict(request)
+        #expect(!verdict.isPass)
+        for expectation in pitfall.caughtBy {
+            #expect(verdict.result(expectation)?.outcome.isFail == true,
+                    "\(expectation.id) did not fail on \(pitfall.name):\n\(transcript(verdict))")
+        }
+        try Golden.check(transcript(verdict), name: "\(pitfall.stage.slug)+\(pitfall.name)@\(kernel.label)")
+    }
+
+    @Test("a stage's new checks fail on the previous stage", arguments: Stage.written.filter { $0.number > 1 })
+    func newChecksFailOnPreviousStage(_ stage: Stage) throws {
+        let previous = labPaths.layout.steps.appendingPathComponent(stage.previous!.slug)
+        let verdict = try RunCache.shared.verdict(CheckRequest(stage: stage, kernel: .v6_1,
+                                                               source: .directory(previous)))
+        for expectation in Suite.of(stage).added {
+            #expect(verdict.result(expectation)?.outcome.isFail == true,
+                    "\(expectation.id) passed on \(stage.previous!.slug):\n\(transcript(verdict))")
+        }
+    }
+
+    @Test("the stage 01 oops check fails once ndo_start_xmit exists")
+    func crashCheckFailsWithXmit() throws {
+        let stage02 = labPaths.layout.steps.appendingPathComponent("02-ops")
+        let verdict = try RunCache.shared.verdict(CheckRequest(stage: Stage.numbered(1)!, kernel: .v6_1,
+                                                               source: .directory(stage02)))
+        #expect(verdict.result(.transmitWithoutXmitCrashes)?.outcome.isFail == true, "\(transcript(verdict))")
+    }
+
+    @Test("the book's transcripts are real runs")
+    func bookTranscriptsMatchRuns() throws {
+        let transcripts = try BookTranscript.all(in: labPaths.layout.book)
+        let normalizer = TranscriptNormalizer()
+        for book in transcripts {
+            guard let request = RunCache.request(for: book.command) else {
+                Issue.record("\(book.chapter):\(book.line): cannot run `\(book.command)`")
+                continue
+            }
+            let fresh = try RunCache.shared.verdict(request)
+            #expect(normalizer.normalize(book.output) == normalizer.normalize(transcript(fresh)),
+                    "\(book.chapter):\(book.line): `\(book.command)` prints differently now:\n\(transcript(fresh))")
+        }
+    }
+}
+
+/// Golden files for the checker's FAIL output (codecrafters' redis-tester
+/// idea): normalised transcripts in Tests/XtunLabTests/Golden. Set
+/// XTUN_UPDATE_GOLDEN=1 to rewrite them from the current runs.
+enum Golden {
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
+
+    static func check(_ text: String, name: String) throws {
+        let normalized = TranscriptNormalizer().normalize(text) + "\n"
+        let file = directory.appendingPathComponent("\(name).txt")
+        if ProcessInfo.processInfo.environment["XTUN_UPDATE_GOLDEN"] == "1" {
+            try normalized.write(to: file, atomically: true, encoding: .utf8)
+            return
+        }
+        let expected = try? String(contentsOf: file, encoding: .utf8)
+        #expect(expected != nil, "no golden file \(file.lastPathComponent); run with XTUN_UPDATE_GOLDEN=1")
+        #expect(expected == normalized, "\(name) differs from its golden file:\n\(normalized)")
+    }
+}
+
+/// What needs kernel headers but no VM: warnings, sparse, checkpatch.
+@Suite("Builds and lint", .serialized)
+struct BuildTests {
+    func kernel(_ choice: KernelChoice) throws -> ProvisionedKernel {
+        try KernelCache(directory: labPaths.kernels).provision(choice)
+    }
+
+    func stageSource(_ stage: Stage) throws -> ModuleSource {
+        try ModuleSource(directory: labPaths.layout.steps.appendingPathComponent(stage.slug), label: stage.slug)
+    }
+
+    @Test("builds-clean fails on a module with a warning")
+    func warningFailsTheBuildCheck() throws {
+        let copy = labPaths.work.appendingPathComponent("tests/warning")
+        try? FileManager.default.removeItem(at: copy)
+        try FileManager.default.createDirectory(at: copy.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: labPaths.layout.steps.appendingPathComponent("01-init"), to: copy)
+        let main = copy.appendingPathComponent("xtun_main.c")
+        try (try String(contentsOf: main, encoding: .utf8) + "\nstatic int xtun_unused;\n")
+            .write(to: main, atomically: true, encoding: .utf8)
+        let built = try ModuleBuilder(work: labPaths.work).build(ModuleSource(directory: copy, label: "warning"),
+                                                                 against: try kernel(.v6_1))
+        let outcome = VerdictAssembler(suite: Suite.of(Stage.numbered(1)!)).buildOutcome(.success(built))
+        #expect(outcome.isFail)
+        #expect(built.warnings.contains { $0.contains("xtun_unused") })
+    }
+
+    @Test("sparse is clean", arguments: Stage.written, KernelChoice.all)
+    func sparseIsClean(_ stage: Stage, _ choice: KernelChoice) throws {
+        let findings = try Lint(paths: labPaths).sparse(try stageSource(stage), kernel: try kernel(choice))
+        #expect(findings.isEmpty, "\(findings.joined(separator: "\n"))")
+    }
+
+    @Test("checkpatch --strict is clean", arguments: Stage.written)
+    func checkpatchIsClean(_ stage: Stage) throws {
+        let findings = try Lint(paths: labPaths).checkpatch(try stageSource(stage))
+        #expect(findings.isEmpty, "\(findings.joined(separator: "\n"))")
+    }
+
+    @Test("checkpatch finds a style error")
+    func checkpatchCanFail() throws {
+        let copy = labPaths.work.appendingPathComponent("tests/style")
+        try? FileManager.default.removeItem(at: copy)
+        try FileManager.default.createDirectory(at: copy, withIntermediateDirectories: true)
+        try "// SPDX-License-Identifier: GPL-2.0\nint xtun_bad(int x)\n{\n\tif(x)\n\t\treturn 1;\n\treturn 0;\n}\n"
+            .write(to: copy.appendingPathComponent("bad.c"), atomically: true, encoding: .utf8)
+        try "obj-m := bad.o\n".write(to: copy.appendingPathComponent("Kbuild"), atomically: true, encoding: .utf8)
+        let findings = try Lint(paths: labPaths).checkpatch(try ModuleSource(directory: copy, label: "style"))
+        #expect(findings.contains { $0.contains("ERROR:SPACING") }, "\(findings)")
+    }
+}
