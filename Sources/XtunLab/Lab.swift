@@ -29,12 +29,15 @@ public struct CheckRequest: Sendable {
 public struct Lab: Sendable {
     public let paths: LabPaths
     public let accelerator: Accelerator
+    /// Hard limit for one boot, in seconds; a hung guest is killed after it.
+    public let timeout: Double
     public let progress: @Sendable (String) -> Void
 
-    public init(paths: LabPaths, accelerator: Accelerator = .detect(),
+    public init(paths: LabPaths, accelerator: Accelerator = .detect(), timeout: Double = 240,
                 progress: @escaping @Sendable (String) -> Void = { _ in }) {
         self.paths = paths
         self.accelerator = accelerator
+        self.timeout = timeout
         self.progress = progress
     }
 
@@ -107,7 +110,8 @@ public struct Lab: Sendable {
         timings.build = Date().timeIntervalSince(started)
 
         progress("[\(stage)] booting Linux \(kernel.release)")
-        let machine = VirtualMachine(kernel: kernel, accelerator: accelerator)
+        var machine = VirtualMachine(kernel: kernel, accelerator: accelerator)
+        machine.timeout = timeout
         var count = 0
         let run = try machine.run(initramfs: initramfs,
                                   consoleLog: paths.work.appendingPathComponent("runs/\(runName)/console.log")) { timed in

@@ -130,3 +130,20 @@ struct BuildTests {
         #expect(findings.contains { $0.contains("ERROR:SPACING") }, "\(findings)")
     }
 }
+
+/// A guest that never finishes must not hang the checker.
+@Suite("Hung guests", .serialized)
+struct TimeoutTests {
+    @Test("a guest killed by the timeout fails every check with the reason and the console tail")
+    func timeoutEndsTheRun() throws {
+        let started = Date()
+        let verdict = try RunCache.shared.exclusive {
+            try Lab(paths: labPaths, timeout: 1.5).check(CheckRequest(stage: Stage.numbered(1)!, kernel: .v6_1))
+        }
+        #expect(Date().timeIntervalSince(started) < 60)
+        #expect(!verdict.isPass)
+        let guest = verdict.results.filter { $0.expectation.evaluator == .guest }
+        #expect(guest.allSatisfy { $0.outcome == .fail(expected: "", got: "no result: the guest did not finish in time") })
+        #expect(!verdict.crashExcerpt.isEmpty || verdict.console.isEmpty)
+    }
+}

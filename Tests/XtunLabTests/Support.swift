@@ -27,6 +27,11 @@ final class RunCache: @unchecked Sendable {
         }
     }
 
+    /// Runs `body` while no cached run is booting (VM runs share work directories).
+    func exclusive<T>(_ body: () throws -> T) rethrows -> T {
+        try lock.withLock(body)
+    }
+
     /// How the book writes the command for a request.
     static func key(_ request: CheckRequest) -> String {
         var words = ["check-step", "\(request.stage.number)"]
