@@ -121,9 +121,7 @@ struct CheckStep: ParsableCommand {
             }
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(verdicts.map(VerdictRecord.init)), as: UTF8.self))
+            print(try VerdictRecord.json(verdicts))
         } else if verdicts.count > 1 {
             let failing = verdicts.filter { !$0.isPass }
             print(failing.isEmpty ? "all \(verdicts.count) runs passed"

@@ -74,9 +74,7 @@ public struct HostCheck: Sendable {
             console: "", timings: Timings(total: Date().timeIntervalSince(started)), accelerator: .host,
             moduleRebuilt: true)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode([VerdictRecord(verdict)]), as: UTF8.self))
+            print(try VerdictRecord.json([verdict]))
         } else {
             print(TextReport(style: ReportStyle(color: false)).render(verdict), terminator: "")
         }

@@ -58,12 +58,7 @@ public struct Lint: Sendable {
             throw LabError.environment("sparse is missing: install sparse (./setup does)")
         }
         let directory = work.appendingPathComponent("\(source.fingerprint())-\(kernel.release)")
-        try? FileManager.default.removeItem(at: directory)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        for name in source.files {
-            try FileManager.default.copyItem(at: source.directory.appendingPathComponent(name),
-                                             to: directory.appendingPathComponent(name))
-        }
+        try source.copy(to: directory)
         let result = try Shell.run(["make", "-C", kernel.headers, "M=\(directory.path)", "C=2", "W=1", "modules"])
         guard result.succeeded else { throw BuildFailure(log: result.output) }
         guard result.output.contains("CHECK") else {

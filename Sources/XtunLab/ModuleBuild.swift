@@ -22,6 +22,16 @@ public struct ModuleSource: Sendable {
             .sorted()
     }
 
+    /// Copies the source files into a fresh `directory` (builds never write into steps/).
+    func copy(to directory: URL) throws {
+        try? FileManager.default.removeItem(at: directory)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        for name in files {
+            try FileManager.default.copyItem(at: self.directory.appendingPathComponent(name),
+                                             to: directory.appendingPathComponent(name))
+        }
+    }
+
     /// A fingerprint of the sources' contents, to reuse builds.
     func fingerprint() -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
@@ -59,12 +69,7 @@ public struct ModuleBuilder: Sendable {
            let log = try? String(contentsOf: logURL, encoding: .utf8) {
             return BuiltModule(module: module, warnings: ModuleBuilder.warnings(in: log), log: log, built: false)
         }
-        try? FileManager.default.removeItem(at: directory)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        for name in source.files {
-            try FileManager.default.copyItem(at: source.directory.appendingPathComponent(name),
-                                             to: directory.appendingPathComponent(name))
-        }
+        try source.copy(to: directory)
         let result = try Shell.run(["make", "-C", kernel.headers, "M=\(directory.path)", "W=1", "modules"])
         try result.output.write(to: logURL, atomically: true, encoding: .utf8)
         guard result.succeeded, FileManager.default.fileExists(atPath: module.path) else {

@@ -81,6 +81,13 @@ func format(_ seconds: Double) -> String {
 
 /// The machine-readable form of a verdict (`--json`).
 public struct VerdictRecord: Codable, Sendable {
+    /// A JSON array of records, one per verdict.
+    public static func json(_ verdicts: [StageVerdict]) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(verdicts.map(VerdictRecord.init)), as: UTF8.self)
+    }
+
     public struct Check: Codable, Sendable {
         public let id: String
         public let summary: String
