@@ -3,10 +3,14 @@
  * xtun.h - what the two halves of xtun share.
  *
  * xtun_net.c is the net_device half: the stack transmits into it.
-//> 03 header-chr
+//> 03-03 header-chr
  * xtun_chr.c is the char-device half: /dev/xtun, where a process reads
  * what the stack transmitted.
 //< header-chr
+//> 04 header-chr-rx
+ * xtun_chr.c is the char-device half: /dev/xtun, where a process reads
+ * what the stack transmitted and writes what xtun receives.
+//< header-chr-rx
  */
 #ifndef _XTUN_H
 #define _XTUN_H

@@ -25,6 +25,7 @@
 
 #include "xtun.h"
 
+//> 03 file-priv
 static struct xtun_priv *xtun_file_priv(struct file *file)
 {
 	/* misc_open() points private_data at our struct miscdevice. */
@@ -32,6 +33,7 @@ static struct xtun_priv *xtun_file_priv(struct file *file)
 
 	return container_of(misc, struct xtun_priv, misc);
 }
+//< file-priv
 
 //> 03 enqueue
 /*
@@ -147,13 +149,14 @@ static ssize_t xtun_chr_write_iter(struct kiocb *iocb, struct iov_iter *from)
 		return -EINVAL;
 	}
 
-	/* netif_rx() queues the frame for the receive softirq, in any context. */
-	if (netif_rx(skb) == NET_RX_DROP) {
-		DEV_STATS_INC(dev, rx_dropped);
-		return len;
+	/*
+	 * netif_rx() queues the frame for the receive softirq, in any context.
+	 * When the backlog is full it drops the frame and counts rx_dropped.
+	 */
+	if (netif_rx(skb) == NET_RX_SUCCESS) {
+		DEV_STATS_INC(dev, rx_packets);
+		DEV_STATS_ADD(dev, rx_bytes, len);
 	}
-	DEV_STATS_INC(dev, rx_packets);
-	DEV_STATS_ADD(dev, rx_bytes, len);
 	return len;
 }
 //< write
@@ -206,6 +209,7 @@ static int xtun_chr_release(struct inode *inode, struct file *file)
 }
 //< open-release
 
+//> 03 fops
 static const struct file_operations xtun_chr_fops = {
 	.owner		= THIS_MODULE,
 	.open		= xtun_chr_open,
@@ -216,6 +220,7 @@ static const struct file_operations xtun_chr_fops = {
 //< fops-write
 	.poll		= xtun_chr_poll,
 };
+//< fops
 
 //> 03 register
 int xtun_chr_register(struct xtun_priv *priv)

@@ -9,8 +9,10 @@
 
 #include "xtun.h"
 
+//> 01 msg-default
 #define XTUN_MSG_DEFAULT	(NETIF_MSG_DRV | NETIF_MSG_PROBE | \
 				 NETIF_MSG_IFUP | NETIF_MSG_IFDOWN)
+//< msg-default
 
 //> 02 open-stop
 static int xtun_open(struct net_device *dev)
@@ -58,9 +60,11 @@ static netdev_tx_t xtun_start_xmit(struct sk_buff *skb, struct net_device *dev)
 
 	/*
 	 * The reader may keep the frame for a long time: give the sending
-	 * socket its buffer space back now, or the sender stalls.
+	 * socket its buffer space back now, or the sender stalls, and drop
+	 * the frame's conntrack reference, as tun does.
 	 */
 	skb_orphan(skb);
+	nf_reset_ct(skb);
 
 	if (!xtun_chr_enqueue(priv, skb)) {
 		DEV_STATS_INC(dev, tx_dropped);
@@ -107,6 +111,8 @@ static void xtun_setup(struct net_device *dev)
 
 	priv->msg_enable = XTUN_MSG_DEFAULT;
 //> 03 setup-queue
+	/* Frames are queued, so one skb must not be sent twice (pktgen). */
+	dev->priv_flags &= ~IFF_TX_SKB_SHARING;
 	priv->dev = dev;
 	skb_queue_head_init(&priv->txq);
 	init_waitqueue_head(&priv->readq);

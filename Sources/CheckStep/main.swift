@@ -50,6 +50,9 @@ struct CheckStep: ParsableCommand {
         if pitfall != nil && (stage == "all" || dir != nil) {
             throw ValidationError("--pitfall builds a variant of one stage from driver/; give its number, no --dir")
         }
+        if host && pitfall != nil {
+            throw ValidationError("--host does not build pitfalls: they oops the kernel they run in; use the VM")
+        }
         if shell && (stage == "all" || json || host) {
             throw ValidationError("--shell boots one stage in the VM; it takes no --json, --host or all")
         }

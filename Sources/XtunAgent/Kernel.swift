@@ -7,6 +7,8 @@ struct KernelLogReader {
 
     init() {
         fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        // Only what is logged from now on: older messages are not ours.
+        if fd >= 0 { lseek(fd, 0, SEEK_END) }
     }
 
     /// Every record not read yet, as "[   1.234567] text" lines.

@@ -19,6 +19,30 @@ struct Reporter {
     }
 }
 
+/// Where the agent runs: the lab's VM, or the user's own machine (--host),
+/// where nothing may crash the kernel and settings are put back.
+enum Place {
+    case virtualMachine, host
+}
+
+/// Kernel settings every run wants: the kernel log on the console (VM only),
+/// and no IPv6 chatter on new interfaces unless a check turns it on.
+struct KernelSettings {
+    static let ipv6Default = "/proc/sys/net/ipv6/conf/default/disable_ipv6"
+    private let savedIPv6: String?
+
+    static func prepare(for place: Place) -> KernelSettings {
+        if place == .virtualMachine { try? Sys.write("8", to: "/proc/sys/kernel/printk") }
+        let settings = KernelSettings(savedIPv6: Sys.read(ipv6Default))
+        try? Sys.write("1", to: ipv6Default)
+        return settings
+    }
+
+    func restore() {
+        if let savedIPv6 { try? Sys.write(savedIPv6, to: KernelSettings.ipv6Default) }
+    }
+}
+
 /// Everything a check can use; one per run.
 final class Session {
     let module: ModuleControl

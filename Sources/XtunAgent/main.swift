@@ -3,14 +3,15 @@ import XtunChecks
 
 // xtun-agent: runs one stage's checks against a loaded kernel.
 //
-//   xtun-agent check <stage> <module.ko> [report-path]
-//   xtun-agent load <module.ko>
+//   xtun-agent check <stage> <module.ko> --report /dev/ttyS1   (in the VM)
+//   xtun-agent check <stage> <module.ko> --host                (check-step --host)
+//   xtun-agent load <module.ko>                                (check-step --shell)
 //
-// In the VM the report goes to /dev/ttyS1 (the host reads it); on the host
-// (check-step --host) to standard output.
+// In the VM the report goes to the second serial port, where the host reads
+// it; on the host to standard output.
 
 func usage() -> Never {
-    let text = Array("usage: xtun-agent check <stage> <module.ko> [report-path] | load <module.ko>\n".utf8)
+    let text = Array("usage: xtun-agent check <stage> <module.ko> (--report PATH | --host) | load <module.ko>\n".utf8)
     _ = write(STDERR_FILENO, text, text.count)
     exit(2)
 }
@@ -21,29 +22,29 @@ func openReport(_ path: String?) -> Reporter {
     return Reporter(fd: fd >= 0 ? fd : STDOUT_FILENO)
 }
 
-/// Quiet defaults for every run: the kernel log on the console, and no
-/// IPv6 chatter on new interfaces unless a check turns it on.
-func prepareKernel() {
-    try? Sys.write("8", to: "/proc/sys/kernel/printk")
-    try? Sys.write("1", to: "/proc/sys/net/ipv6/conf/default/disable_ipv6")
-}
-
 let arguments = CommandLine.arguments
 guard arguments.count >= 3 else { usage() }
 
 switch arguments[1] {
 case "check":
-    guard arguments.count >= 4, let number = Int(arguments[2]), let stage = Stage.numbered(number) else {
+    guard arguments.count >= 5, let number = Int(arguments[2]), let stage = Stage.numbered(number) else {
         usage()
     }
-    let reporter = openReport(arguments.count > 4 ? arguments[4] : nil)
+    let place: Place
+    switch arguments[4] {
+    case "--host": place = .host
+    case "--report" where arguments.count == 6: place = .virtualMachine
+    default: usage()
+    }
+    let reporter = openReport(place == .host ? nil : arguments[5])
     reporter.send(.ready(uptime: Sys.uptime()))
-    prepareKernel()
+    let settings = KernelSettings.prepare(for: place)
     let session = Session(modulePath: arguments[3], reporter: reporter)
-    Runner(suite: Suite.of(stage), session: session).run()
+    Runner(suite: Suite.of(stage), session: session, place: place).run()
+    settings.restore()
     reporter.send(.done(uptime: Sys.uptime()))
 case "load":
-    prepareKernel()
+    _ = KernelSettings.prepare(for: .virtualMachine)
     let result = ModuleControl(path: arguments[2]).load()
     print("insmod \(arguments[2]): \(result.summary)")
     exit(result.succeeded ? 0 : 1)

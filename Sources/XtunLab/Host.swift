@@ -61,7 +61,7 @@ public struct HostCheck: Sendable {
         var run: GuestRun?
         if case .success(let module) = build {
             let agent = try AgentBuilder(paths: paths).build()
-            let output = try Shell.run([agent.path, "check", "\(stage.number)", module.module.path])
+            let output = try Shell.run([agent.path, "check", "\(stage.number)", module.module.path, "--host"])
             let messages = output.output.split(separator: "\n").compactMap { WireMessage(line: $0) }
                 .map { TimedMessage(message: $0, at: Date().timeIntervalSince(started)) }
             run = GuestRun(messages: messages, console: "", timedOut: false, exitStatus: output.status,

@@ -57,7 +57,7 @@ public struct InitramfsBuilder: Sendable {
     static func runScript(_ task: GuestTask) -> String {
         switch task {
         case .check(let stage):
-            return "/xtun/xtun-agent check \(stage) /xtun/xtun.ko /dev/ttyS1\n"
+            return "/xtun/xtun-agent check \(stage) /xtun/xtun.ko --report /dev/ttyS1\n"
         case .shell:
             return """
                 /xtun/xtun-agent load /xtun/xtun.ko
@@ -70,6 +70,10 @@ public struct InitramfsBuilder: Sendable {
 
     /// busybox + libraries + agent + /init, rebuilt when the agent changes.
     func baseArchive(agent: URL) throws -> URL {
+        try FileLock.holding(work.appendingPathComponent("base.lock")) { try makeBaseArchive(agent: agent) }
+    }
+
+    func makeBaseArchive(agent: URL) throws -> URL {
         let directory = work.appendingPathComponent("base")
         let archiveURL = directory.appendingPathComponent("base.cpio")
         let agentDate = (try? FileManager.default.attributesOfItem(atPath: agent.path))?[.modificationDate] as? Date

@@ -57,6 +57,13 @@ public struct KernelCache: Sendable {
     /// The cached kernel, downloading it first if needed.
     public func provision(_ choice: KernelChoice, progress: (String) -> Void = { _ in }) throws -> ProvisionedKernel {
         if let kernel = cached(choice) { return kernel }
+        return try FileLock.holding(directory.appendingPathComponent("\(choice.label).lock")) {
+            if let kernel = cached(choice) { return kernel }
+            return try download(choice, progress: progress)
+        }
+    }
+
+    func download(_ choice: KernelChoice, progress: (String) -> Void) throws -> ProvisionedKernel {
         for tool in ["apt-get", "apt-cache", "dpkg-deb"] where Shell.which(tool) == nil {
             throw LabError.environment("\(tool) is missing: kernels come from Debian's archive (run ./setup)")
         }

@@ -16,6 +16,13 @@ public struct Lint: Sendable {
     /// checkpatch.pl and the data files it reads, extracted from linux-source-6.12.
     public func provisionCheckpatch() throws -> URL {
         if FileManager.default.fileExists(atPath: script.path) { return script }
+        return try FileLock.holding(cache.appendingPathExtension("lock")) {
+            if FileManager.default.fileExists(atPath: script.path) { return script }
+            return try downloadCheckpatch()
+        }
+    }
+
+    func downloadCheckpatch() throws -> URL {
         let download = cache.appendingPathComponent("download")
         try? FileManager.default.removeItem(at: download)
         try FileManager.default.createDirectory(at: download, withIntermediateDirectories: true)

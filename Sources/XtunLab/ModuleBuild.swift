@@ -63,6 +63,12 @@ public struct ModuleBuilder: Sendable {
 
     public func build(_ source: ModuleSource, against kernel: ProvisionedKernel) throws -> BuiltModule {
         let directory = work.appendingPathComponent("modules/\(source.fingerprint())-\(kernel.release)")
+        return try FileLock.holding(directory.appendingPathExtension("lock")) {
+            try build(source, against: kernel, in: directory)
+        }
+    }
+
+    func build(_ source: ModuleSource, against kernel: ProvisionedKernel, in directory: URL) throws -> BuiltModule {
         let module = directory.appendingPathComponent("xtun.ko")
         let logURL = directory.appendingPathComponent("build.log")
         if FileManager.default.fileExists(atPath: module.path),

@@ -62,6 +62,7 @@ public struct TextReport: Sendable {
             lines += verdict.console.split(separator: "\n", omittingEmptySubsequences: false).map { "    \($0)" }
         }
         let summary = "\(verdict.passed) passed, \(verdict.failed) failed"
+            + (verdict.skipped > 0 ? ", \(verdict.skipped) skipped" : "")
         lines.append("\(tag) \(verdict.isPass ? paint(summary, "32") : paint(summary, "31"))"
             + " (\(verdict.accelerator.rawValue.uppercased()), \(format(verdict.timings.total)) s)")
         if style.timing {
@@ -105,6 +106,7 @@ public struct VerdictRecord: Codable, Sendable {
     public let pitfall: String?
     public let passed: Int
     public let failed: Int
+    public let skipped: Int
     public let checks: [Check]
     public let timings: Timings
     public let accelerator: String
@@ -117,6 +119,7 @@ public struct VerdictRecord: Codable, Sendable {
         pitfall = verdict.pitfall?.name
         passed = verdict.passed
         failed = verdict.failed
+        skipped = verdict.skipped
         timings = verdict.timings
         accelerator = verdict.accelerator.rawValue
         checks = verdict.results.map { result in

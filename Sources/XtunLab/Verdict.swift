@@ -27,7 +27,8 @@ public struct StageVerdict: Sendable {
     public let moduleRebuilt: Bool
 
     public var passed: Int { results.filter { $0.outcome.isPass }.count }
-    public var failed: Int { results.filter { !$0.outcome.isPass }.count }
+    public var failed: Int { results.filter { $0.outcome.isFail }.count }
+    public var skipped: Int { results.count - passed - failed }
     public var isPass: Bool { failed == 0 }
 
     public func result(_ expectation: Expectation) -> CheckResult? {

@@ -60,7 +60,7 @@ public struct VirtualMachine: Sendable {
     }
 
     func arguments(initramfs: URL, console: [String], results: [String]) -> [String] {
-        ["qemu-system-x86_64", "-accel", accelerator.rawValue, "-m", "\(memoryMiB)", "-smp", "\(cpus)",
+        ["qemu-system-x86_64", "-accel", accelerator == .tcg ? "tcg,thread=single" : accelerator.rawValue, "-m", "\(memoryMiB)", "-smp", "\(cpus)",
          "-nodefaults", "-no-reboot", "-display", "none", "-monitor", "none",
          "-kernel", kernel.vmlinuz, "-initrd", initramfs.path,
          "-append", VirtualMachine.commandLine]
@@ -96,7 +96,7 @@ public struct VirtualMachine: Sendable {
             let remaining = timeout - Date().timeIntervalSince(started)
             if remaining <= 0 {
                 timedOut = true
-                process.terminate()
+                kill(process.processIdentifier, SIGKILL)
                 break
             }
             var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)

@@ -26,6 +26,7 @@ struct CommandLineTests {
         (["1", "--dir", "/tmp"], "holds no module sources"),
         (["all", "--dir", "steps/01-init"], "--dir checks one stage"),
         (["all", "--shell"], "--shell boots one stage"),
+        (["1", "--host", "--pitfall", "null-netdev-ops"], "--host does not build pitfalls"),
     ])
     func usageErrorsExit2(_ arguments: [String], _ message: String) throws {
         let result = try run(arguments)

@@ -143,7 +143,8 @@ struct TimeoutTests {
         #expect(Date().timeIntervalSince(started) < 60)
         #expect(!verdict.isPass)
         let guest = verdict.results.filter { $0.expectation.evaluator == .guest }
-        #expect(guest.allSatisfy { $0.outcome == .fail(expected: "", got: "no result: the guest did not finish in time") })
+        #expect(guest.allSatisfy { $0.outcome == .fail(expected: "", got: "no result: the guest did not finish in time") },
+                "\(transcript(verdict))")
         #expect(!verdict.crashExcerpt.isEmpty || verdict.console.isEmpty)
     }
 }

@@ -4,7 +4,7 @@
  *
  * xtun_net.c is the net_device half: the stack transmits into it.
  * xtun_chr.c is the char-device half: /dev/xtun, where a process reads
- * what the stack transmitted.
+ * what the stack transmitted and writes what xtun receives.
  */
 #ifndef _XTUN_H
 #define _XTUN_H

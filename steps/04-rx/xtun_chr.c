@@ -135,13 +135,14 @@ static ssize_t xtun_chr_write_iter(struct kiocb *iocb, struct iov_iter *from)
 		return -EINVAL;
 	}
 
-	/* netif_rx() queues the frame for the receive softirq, in any context. */
-	if (netif_rx(skb) == NET_RX_DROP) {
-		DEV_STATS_INC(dev, rx_dropped);
-		return len;
+	/*
+	 * netif_rx() queues the frame for the receive softirq, in any context.
+	 * When the backlog is full it drops the frame and counts rx_dropped.
+	 */
+	if (netif_rx(skb) == NET_RX_SUCCESS) {
+		DEV_STATS_INC(dev, rx_packets);
+		DEV_STATS_ADD(dev, rx_bytes, len);
 	}
-	DEV_STATS_INC(dev, rx_packets);
-	DEV_STATS_ADD(dev, rx_bytes, len);
 	return len;
 }
 

@@ -41,9 +41,11 @@ static netdev_tx_t xtun_start_xmit(struct sk_buff *skb, struct net_device *dev)
 
 	/*
 	 * The reader may keep the frame for a long time: give the sending
-	 * socket its buffer space back now, or the sender stalls.
+	 * socket its buffer space back now, or the sender stalls, and drop
+	 * the frame's conntrack reference, as tun does.
 	 */
 	skb_orphan(skb);
+	nf_reset_ct(skb);
 
 	if (!xtun_chr_enqueue(priv, skb)) {
 		DEV_STATS_INC(dev, tx_dropped);
@@ -70,6 +72,8 @@ static void xtun_setup(struct net_device *dev)
 	eth_hw_addr_random(dev);
 
 	priv->msg_enable = XTUN_MSG_DEFAULT;
+	/* Frames are queued, so one skb must not be sent twice (pktgen). */
+	dev->priv_flags &= ~IFF_TX_SKB_SHARING;
 	priv->dev = dev;
 	skb_queue_head_init(&priv->txq);
 	init_waitqueue_head(&priv->readq);
