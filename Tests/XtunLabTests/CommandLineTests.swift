@@ -41,6 +41,13 @@ struct CommandLineTests {
         #expect(result.output.contains("--host refused: "))
     }
 
+    @Test func missingToolsAreNamedWithTheirPackage() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.binary.path))
+        let result = try Shell.run([Self.binary.path, "1"], in: labPaths.root, environment: ["PATH": "/nonexistent"])
+        #expect(result.status == 2)
+        #expect(result.output.contains("qemu-system-x86_64 is missing: install qemu-system-x86"), "\(result.output)")
+    }
+
     @Test func helpExplainsExitCodes() throws {
         let result = try run(["--help"])
         #expect(result.status == 0)
