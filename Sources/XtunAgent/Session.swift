@@ -51,6 +51,8 @@ final class Session {
     let interface = Interface(name: "xtun")
     let log = KernelLogBook()
     let reporter: Reporter
+    /// xtun's flags, operstate and IFF_UP right after the `loads` check loaded it.
+    var stateAfterLoad: (flags: String, operstate: String, isUp: Bool)?
 
     init(modulePath: String, reporter: Reporter) {
         module = ModuleControl(path: modulePath)

@@ -36,6 +36,58 @@ struct StageTests {
         }
     }
 
+    /// A copy of steps/01-init with text replaced; every replacement must apply.
+    static func brokenCopy(_ name: String, _ edits: [String: [(String, String)]]) throws -> URL {
+        let copy = labPaths.work.appendingPathComponent("tests/\(name)")
+        try? FileManager.default.removeItem(at: copy)
+        try FileManager.default.createDirectory(at: copy.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: labPaths.layout.steps.appendingPathComponent("01-init"), to: copy)
+        for (file, replacements) in edits {
+            let url = copy.appendingPathComponent(file)
+            var text = try String(contentsOf: url, encoding: .utf8)
+            for (old, new) in replacements {
+                try #require(text.contains(old), "\(file) has no \(old)")
+                text = text.replacingOccurrences(of: old, with: new)
+            }
+            try text.write(to: url, atomically: true, encoding: .utf8)
+        }
+        return copy
+    }
+
+    @Test("stage 01's inspection checks fail on a module that gets each one wrong")
+    func inspectionChecksFailOnWrongModules() throws {
+        // Wrong type, MTU and MAC (a zero MAC also fails eth_validate_addr, so up fails).
+        let wrong = try Self.brokenCopy("01-wrong", ["xtun_net.c": [
+            ("#include <linux/netdevice.h>\n", "#include <linux/netdevice.h>\n#include <linux/if_arp.h>\n"),
+            ("\teth_hw_addr_random(dev);\n", "\tdev->type = ARPHRD_NONE;\n\tdev->mtu = 1400;\n")]])
+        let verdict = try RunCache.shared.verdict(CheckRequest(stage: Stage.numbered(1)!, kernel: .v6_1,
+                                                               source: .directory(wrong)))
+        // The failures below must be the module's, not a build's or a crash's.
+        #expect(verdict.result(.loads)?.outcome.isPass == true, "\(transcript(verdict))")
+        for expectation in [Expectation.typeEther, .mtu1500, .macValid, .upWithoutOpen] {
+            #expect(verdict.result(expectation)?.outcome.isFail == true,
+                    "\(expectation.id) passed on 01-wrong:\n\(transcript(verdict))")
+        }
+        // An exit that leaves the device registered: unload and reload fail.
+        let leak = try Self.brokenCopy("01-leak", ["xtun_main.c": [("\txtun_net_destroy(xtun_dev);\n", "")]])
+        let leakVerdict = try RunCache.shared.verdict(CheckRequest(stage: Stage.numbered(1)!, kernel: .v6_1,
+                                                                   source: .directory(leak)))
+        #expect(leakVerdict.result(.upWithoutOpen)?.outcome.isPass == true, "\(transcript(leakVerdict))")
+        for expectation in [Expectation.unloads, .reloads] {
+            #expect(leakVerdict.result(expectation)?.outcome.isFail == true,
+                    "\(expectation.id) passed on 01-leak:\n\(transcript(leakVerdict))")
+        }
+        // A module that brings xtun up as it loads.
+        let up = try Self.brokenCopy("01-up", ["xtun_net.c": [
+            ("#include <linux/netdevice.h>\n", "#include <linux/netdevice.h>\n#include <linux/rtnetlink.h>\n"), (
+            "\tpriv = netdev_priv(dev);\n",
+            "\trtnl_lock();\n\tdev_open(dev, NULL);\n\trtnl_unlock();\n\tpriv = netdev_priv(dev);\n")]])
+        let upVerdict = try RunCache.shared.verdict(CheckRequest(stage: Stage.numbered(1)!, kernel: .v6_1,
+                                                                 source: .directory(up)))
+        #expect(upVerdict.result(.loads)?.outcome.isPass == true, "\(transcript(upVerdict))")
+        #expect(upVerdict.result(.downAfterLoad)?.outcome.isFail == true, "\(transcript(upVerdict))")
+    }
+
     @Test("the stage 01 oops check fails once ndo_start_xmit exists")
     func crashCheckFailsWithXmit() throws {
         let stage02 = labPaths.layout.steps.appendingPathComponent("02-ops")
