@@ -2,10 +2,15 @@
 /// health gate of every run. Used by the guest on /dev/kmsg and by the host
 /// on the console.
 public struct KernelLog: Sendable {
+    /// Substrings that mark an Oops or BUG: after one the kernel may hold
+    /// locks forever, so nothing that runs later can be trusted.
+    public static let fatal: [String] = [
+        "Oops", "BUG:", "kernel BUG at", "general protection fault", "Kernel panic",
+    ]
+
     /// Substrings that mark a WARN, BUG, Oops, refcount or leak report.
-    public static let alarms: [String] = [
-        "WARNING:", "BUG:", "Oops", "kernel BUG at", "general protection fault",
-        "Kernel panic", "Call Trace:", "refcount_t:", "unregister_netdevice: waiting for",
+    public static let alarms: [String] = fatal + [
+        "WARNING:", "Call Trace:", "refcount_t:", "unregister_netdevice: waiting for",
         "kmemleak:", "KASAN:", "UBSAN:", "list_add corruption", "list_del corruption",
         "INFO: task", "rcu_sched detected stalls", "soft lockup", "hard LOCKUP",
         "------------[ cut here ]------------",
@@ -24,6 +29,11 @@ public struct KernelLog: Sendable {
     /// The first alarming line, if any.
     public var firstAlarm: String? {
         lines.first { line in KernelLog.alarms.contains { line.contains($0) } }
+    }
+
+    /// The first Oops or BUG line, if any.
+    public var firstFatal: String? {
+        lines.first { line in KernelLog.fatal.contains { line.contains($0) } }
     }
 
     /// Register dumps and other lines that say little to a reader.

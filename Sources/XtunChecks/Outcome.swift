@@ -1,14 +1,13 @@
-/// What a check found.
+/// What a check found. There is no third state: a check that could not
+/// run is a failure that says why.
 public enum Outcome: Sendable, Equatable {
     /// Verified; the text is what was observed (may be empty).
     case pass(String)
     /// Not as expected.
     case fail(expected: String, got: String)
-    /// Not run, with the reason (e.g. an earlier check it needs failed).
-    case skip(String)
 
     public var isPass: Bool { if case .pass = self { true } else { false } }
-    public var isFail: Bool { if case .fail = self { true } else { false } }
+    public var isFail: Bool { !isPass }
 }
 
 /// The outcome of one expectation in one run.

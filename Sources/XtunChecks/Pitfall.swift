@@ -1,6 +1,6 @@
 /// A named, documented broken variant of a stage: the annotated source builds
 /// it with `//> NN name +pitfall` / `-pitfall` blocks, and the stage's checks
-/// must fail on it.
+/// must fail on it. Each stage declares its own in `Stages/`.
 public struct Pitfall: Sendable, Hashable, CustomStringConvertible {
     public let name: String
     /// The earliest stage whose checks catch it; the variant is built from this stage.
@@ -15,28 +15,7 @@ public struct Pitfall: Sendable, Hashable, CustomStringConvertible {
     public var description: String { name }
     public var hint: String { "book/\(stage.slug).md#\(anchor)" }
 
-    public static let all: [Pitfall] = [
-        Pitfall(
-            name: "null-netdev-ops", stage: Stage.numbered(1)!,
-            summary: "netdev_ops left NULL: register_netdev() dereferences it and oopses",
-            anchor: "pitfall-null-netdev-ops",
-            caughtBy: [.loads, .registered, .kernelLogClean]),
-        Pitfall(
-            name: "leak-skb", stage: Stage.numbered(2)!,
-            summary: "ndo_start_xmit never frees the skb: the sender's buffer fills and sends fail with ENOBUFS",
-            anchor: "pitfall-leak-skb",
-            caughtBy: [.sustainedTraffic]),
-        Pitfall(
-            name: "empty-header-ops", stage: Stage.numbered(3)!,
-            summary: "header_ops replaced by an empty struct after ether_setup: frames leave without an Ethernet header",
-            anchor: "pitfall-empty-header-ops",
-            caughtBy: [.readUdpExact]),
-        Pitfall(
-            name: "noarp", stage: Stage.numbered(4)!,
-            summary: "dev->flags = IFF_NOARP copied from snull: arp_rcv() drops every ARP request",
-            anchor: "pitfall-noarp",
-            caughtBy: [.arpReply]),
-    ]
+    public static let all: [Pitfall] = [.nullNetdevOps, .leakSkb, .emptyHeaderOps, .noarp]
 
     public static func named(_ name: String) -> Pitfall? {
         all.first { $0.name == name }

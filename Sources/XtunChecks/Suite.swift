@@ -1,39 +1,22 @@
 /// The ordered list of expectations a stage must meet. Each stage's suite is
-/// built from the sets below; a check of an earlier stage stays in later
-/// suites unless the later stage changes what is true.
+/// declared in its own file in `Stages/`, built from the reusable sets there;
+/// a check of an earlier stage stays in later suites unless the later stage
+/// changes what is true.
 public struct Suite: Sendable {
     public let stage: Stage
     public let expectations: [Expectation]
 
+    public init(stage: Stage, expectations: [Expectation]) {
+        self.stage = stage
+        self.expectations = expectations
+    }
+
+    /// The suites of the written stages, in stage order.
+    public static let written: [Suite] = [stage01, stage02, stage03, stage04]
+
+    /// The stage's suite; empty for a stage that is not written.
     public static func of(_ stage: Stage) -> Suite {
-        let list: [Expectation]
-        switch stage.number {
-        case 1:
-            list = loadAndInspect
-                + [.upWithoutOpen]
-                + unloadAndReload
-                + [.kernelLogClean, .transmitWithoutXmitCrashes]
-        case 2:
-            list = loadAndInspect
-                + [.upDownRepeat, .pingSendsArp, .pingSendsIcmp, .sustainedTraffic, .unloadWhileUp]
-                + unloadAndReload
-                + [.kernelLogClean]
-        case 3:
-            list = loadAndInspect + [.upDownRepeat]
-                + transmitToReader
-                + unloadAndReload
-                + [.kernelLogClean]
-        case 4:
-            list = loadAndInspect + [.upDownRepeat]
-                + transmitToReader
-                + [.pollWritable, .arpReply, .icmpEchoReply, .udpDelivered,
-                   .badWritesRejected, .concurrentReadWrite]
-                + unloadAndReload
-                + [.kernelLogClean]
-        default:
-            list = []
-        }
-        return Suite(stage: stage, expectations: list)
+        written.first { $0.stage == stage } ?? Suite(stage: stage, expectations: [])
     }
 
     /// Expectations this stage adds to the previous stage's suite.
@@ -43,34 +26,18 @@ public struct Suite: Sendable {
         return expectations.filter { !before.contains($0) }
     }
 
-    public func expectation(_ id: String) -> Expectation? {
-        expectations.first { $0.id == id }
+    /// What runs at `place`, and what is left out there: `--host` has no
+    /// console to judge a crash from, and must not crash.
+    public func runnable(at place: Place) -> (run: Suite, omitted: [Expectation]) {
+        guard place == .host else { return (self, []) }
+        let omitted = expectations.filter { $0.evaluator == .console }
+        return (Suite(stage: stage, expectations: expectations.filter { $0.evaluator != .console }), omitted)
     }
-
-    // MARK: Reusable sets
-
-    static let loadAndInspect: [Expectation] = [
-        .buildsClean, .loads, .registered, .typeEther, .macValid, .mtu1500, .downAfterLoad,
-    ]
-
-    static let unloadAndReload: [Expectation] = [.unloads, .reloads]
-
-    static let transmitToReader: [Expectation] = [
-        .charDevice, .readUdpExact, .readFrameBoundaries, .nonblockEagain,
-        .blockedReaderWakes, .pollReadiness, .shortReadTruncates, .secondOpenBusy,
-        .closedDrops, .overflowBounded, .closeFreesQueue, .unloadBusyWhileOpen,
-        .blockedReaderExits,
-    ]
 }
 
-extension Expectation {
-    /// Every expectation any stage uses.
-    public static var catalogue: [Expectation] {
-        var seen = Set<Expectation>()
-        return Stage.all.flatMap { Suite.of($0).expectations }.filter { seen.insert($0).inserted }
-    }
-
-    public static func named(_ id: String) -> Expectation? {
-        catalogue.first { $0.id == id }
-    }
+/// Where the agent runs: the lab's VM, or the user's own machine (`--host`),
+/// where nothing may crash the kernel and settings are put back.
+public enum Place: String, Sendable, Equatable {
+    case virtualMachine = "vm"
+    case host
 }

@@ -6,8 +6,8 @@ public enum WireMessage: Sendable, Equatable {
     /// The agent started; guest uptime in seconds.
     case ready(uptime: Double)
     case result(id: String, outcome: Outcome)
-    /// The agent is about to do something that should crash the kernel;
-    /// the host decides `id` from the console.
+    /// The agent is about to provoke what the kernel should not survive;
+    /// the host decides `id` from the console (`Evaluator.console`).
     case expectCrash(id: String)
     /// Evidence worth showing with `--verbose`.
     case note(String)
@@ -23,7 +23,6 @@ public enum WireMessage: Sendable, Equatable {
         case .ready(let uptime): fields = ["READY", format(uptime)]
         case .result(let id, .pass(let observed)): fields = ["RESULT", id, "PASS", observed]
         case .result(let id, .fail(let expected, let got)): fields = ["RESULT", id, "FAIL", expected, got]
-        case .result(let id, .skip(let reason)): fields = ["RESULT", id, "SKIP", reason]
         case .expectCrash(let id): fields = ["EXPECT-CRASH", id]
         case .note(let text): fields = ["NOTE", text]
         case .done(let uptime): fields = ["DONE", format(uptime)]
@@ -49,7 +48,6 @@ public enum WireMessage: Sendable, Equatable {
         case ("EXPECT-CRASH", 3): self = .expectCrash(id: fields[2])
         case ("NOTE", 3): self = .note(fields[2])
         case ("RESULT", 5) where fields[3] == "PASS": self = .result(id: fields[2], outcome: .pass(fields[4]))
-        case ("RESULT", 5) where fields[3] == "SKIP": self = .result(id: fields[2], outcome: .skip(fields[4]))
         case ("RESULT", 6) where fields[3] == "FAIL":
             self = .result(id: fields[2], outcome: .fail(expected: fields[4], got: fields[5]))
         default: return nil

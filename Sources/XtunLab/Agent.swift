@@ -8,31 +8,34 @@ public struct AgentBuilder: Sendable {
     public init(paths: LabPaths) { self.paths = paths }
 
     var binary: URL { paths.agentScratch.appendingPathComponent("release/xtun-agent") }
+    var keyFile: URL { paths.agentScratch.appendingPathComponent("xtun-agent.key") }
 
-    /// Sources that go into the agent.
-    var inputs: [URL] {
-        let sources = paths.root.appendingPathComponent("Sources")
-        let directories = ["XtunAgent", "XtunChecks", "CLinux"].map { sources.appendingPathComponent($0) }
-        let files = directories.flatMap { directory in
-            ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])
-                .map { directory.appendingPathComponent($0) }
+    /// What the agent is built from: every file under Sources/ (a change to
+    /// any target the agent imports, at any depth), the manifest, the
+    /// compiler. Conservative: a host-only change costs one no-op `swift build`.
+    func inputKey() throws -> String {
+        var fingerprint = Fingerprint()
+        fingerprint.add(tree: paths.root.appendingPathComponent("Sources"))
+        fingerprint.add(file: paths.root.appendingPathComponent("Package.swift"))
+        if let swift = Shell.which("swift") {
+            fingerprint.add(URL(fileURLWithPath: swift).resolvingSymlinksInPath().path)
         }
-        return files + [paths.root.appendingPathComponent("Package.swift")]
+        return try fingerprint.value()
     }
 
-    func modified(_ url: URL) -> Date {
-        ((try? FileManager.default.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date) ?? .distantPast
-    }
-
-    /// The agent binary, rebuilt only when its sources changed.
+    /// The agent binary, rebuilt when anything it is built from changed.
     public func build() throws -> URL {
-        if FileManager.default.fileExists(atPath: binary.path),
-           inputs.allSatisfy({ modified($0) <= modified(binary) }) {
+        try FileLock.holding(paths.agentScratch.appendingPathComponent("build.lock")) {
+            let key = try inputKey()
+            if FileManager.default.fileExists(atPath: binary.path),
+               (try? String(contentsOf: keyFile, encoding: .utf8)) == key {
+                return binary
+            }
+            try Shell.must(["swift", "build", "-c", "release", "--product", "xtun-agent",
+                            "--static-swift-stdlib", "--scratch-path", paths.agentScratch.path],
+                           in: paths.root)
+            try key.write(to: keyFile, atomically: true, encoding: .utf8)
             return binary
         }
-        try Shell.must(["swift", "build", "-c", "release", "--product", "xtun-agent",
-                        "--static-swift-stdlib", "--scratch-path", paths.agentScratch.path],
-                       in: paths.root)
-        return binary
     }
 }

@@ -1,20 +1,10 @@
 import Foundation
 import XtunChecks
 
-/// `check-step N --host`: the same checks, in the running kernel. Refuses,
-/// with every reason, unless it can work.
-public struct HostCheck: Sendable {
-    public let paths: LabPaths
-    public let stage: Stage
-    public let source: SourceChoice
-    public let json: Bool
-
-    public init(paths: LabPaths, stage: Stage, source: SourceChoice, json: Bool) {
-        self.paths = paths
-        self.stage = stage
-        self.source = source
-        self.json = json
-    }
+/// The user's own running kernel (`check-step --host`): the same agent,
+/// run directly. It refuses, with every reason, unless it can work.
+public struct HostMachine: Sendable {
+    public init() {}
 
     public static var release: String {
         var name = utsname()
@@ -23,7 +13,7 @@ public struct HostCheck: Sendable {
     }
 
     /// Why the running kernel cannot be used; empty when it can.
-    public static func refusals(release: String = HostCheck.release) -> [String] {
+    public static func refusals(release: String = HostMachine.release) -> [String] {
         var reasons: [String] = []
         if geteuid() != 0 { reasons.append("loading modules needs root") }
         if !FileManager.default.fileExists(atPath: "/proc/modules") {
@@ -39,45 +29,25 @@ public struct HostCheck: Sendable {
         return reasons
     }
 
-    /// Runs the suite; returns the exit status (0 pass, 1 fail).
-    public func run() throws -> Int32 {
-        let reasons = HostCheck.refusals()
+    /// The running kernel, or the reasons it cannot be used.
+    func kernel() throws -> ProvisionedKernel {
+        let reasons = HostMachine.refusals()
         guard reasons.isEmpty else {
             throw LabError.environment("--host refused: " + reasons.joined(separator: "; ")
                 + ". Without --host the checks run in a VM.")
         }
-        let release = HostCheck.release
-        let kernel = ProvisionedKernel(release: release, version: "running", vmlinuz: "",
-                                       headers: "/lib/modules/\(release)/build", packages: [])
-        let lab = Lab(paths: paths)
-        let moduleSource = try lab.moduleSource(for: CheckRequest(stage: stage, kernel: .v6_1, source: source))
+        let release = HostMachine.release
+        return ProvisionedKernel(release: release, version: "running", vmlinuz: "",
+                                 headers: "/lib/modules/\(release)/build", packages: [])
+    }
+
+    /// Runs the agent on this machine and collects its report.
+    func run(agent: URL, command: AgentCommand) throws -> GuestRun {
         let started = Date()
-        let build: Result<BuiltModule, BuildFailure>
-        do {
-            build = .success(try ModuleBuilder(work: paths.work).build(moduleSource, against: kernel))
-        } catch let failure as BuildFailure {
-            build = .failure(failure)
-        }
-        var run: GuestRun?
-        if case .success(let module) = build {
-            let agent = try AgentBuilder(paths: paths).build()
-            let output = try Shell.run([agent.path, "check", "\(stage.number)", module.module.path, "--host"])
-            let messages = output.output.split(separator: "\n").compactMap { WireMessage(line: $0) }
-                .map { TimedMessage(message: $0, at: Date().timeIntervalSince(started)) }
-            run = GuestRun(messages: messages, console: "", timedOut: false, exitStatus: output.status,
-                           duration: Date().timeIntervalSince(started))
-        }
-        let suite = Suite.of(stage)
-        let verdict = StageVerdict(
-            suite: suite, kernel: kernel, source: moduleSource.label, pitfall: nil,
-            results: VerdictAssembler(suite: suite).results(build: build, run: run), crashExcerpt: [],
-            console: "", timings: Timings(total: Date().timeIntervalSince(started)), accelerator: .host,
-            moduleRebuilt: true)
-        if json {
-            print(try VerdictRecord.json([verdict]))
-        } else {
-            print(TextReport(style: ReportStyle(color: false)).render(verdict), terminator: "")
-        }
-        return verdict.isPass ? 0 : 1
+        let output = try Shell.run([agent.path] + command.arguments)
+        let messages = output.output.split(separator: "\n").compactMap { WireMessage(line: $0) }
+            .map { TimedMessage(message: $0, at: Date().timeIntervalSince(started)) }
+        return GuestRun(messages: messages, console: "", timedOut: false, exitStatus: output.status,
+                        duration: Date().timeIntervalSince(started))
     }
 }

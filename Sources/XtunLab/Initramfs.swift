@@ -1,9 +1,10 @@
 import Foundation
+import XtunChecks
 
 /// What the guest does after boot.
 public enum GuestTask: Sendable, Equatable {
-    /// Run stage N's checks and power off.
-    case check(stage: Int)
+    /// Run the agent with this command line and power off.
+    case check(AgentCommand)
     /// Load the module and give an interactive shell on the console.
     case shell
 }
@@ -15,13 +16,13 @@ public struct InitramfsBuilder: Sendable {
     public let work: URL
     static let busybox = "/bin/busybox"
     /// The shared libraries a --static-swift-stdlib binary still needs.
-    static let libraries = [
+    static let standardLibraries = [
         "/lib/x86_64-linux-gnu/libc.so.6", "/lib/x86_64-linux-gnu/libm.so.6",
         "/lib/x86_64-linux-gnu/libstdc++.so.6", "/lib/x86_64-linux-gnu/libgcc_s.so.1",
         "/lib64/ld-linux-x86-64.so.2",
     ]
 
-    static let initScript = """
+    static let standardInit = """
         #!/bin/busybox sh
         /bin/busybox --install -s /bin
         mount -t proc proc /proc
@@ -31,6 +32,14 @@ public struct InitramfsBuilder: Sendable {
         poweroff -f
 
         """
+
+    /// Where the guest finds the agent and the module.
+    public static let guestAgent = "/xtun/xtun-agent"
+    public static let guestModule = "/xtun/xtun.ko"
+
+    /// What goes into the base archive besides busybox and the agent.
+    var initScript = InitramfsBuilder.standardInit
+    var libraries = InitramfsBuilder.standardLibraries
 
     public init(work: URL) { self.work = work }
 
@@ -42,7 +51,7 @@ public struct InitramfsBuilder: Sendable {
         try? FileManager.default.removeItem(at: runDirectory)
         try FileManager.default.createDirectory(at: tree.appendingPathComponent("xtun"),
                                                 withIntermediateDirectories: true)
-        try FileManager.default.copyItem(at: module, to: tree.appendingPathComponent("xtun/xtun.ko"))
+        try FileManager.default.copyItem(at: module, to: tree.appendingPathComponent(String(InitramfsBuilder.guestModule.dropFirst())))
         try InitramfsBuilder.runScript(task).write(to: tree.appendingPathComponent("xtun/run.sh"),
                                                    atomically: true, encoding: .utf8)
         let top = runDirectory.appendingPathComponent("run.cpio")
@@ -56,11 +65,11 @@ public struct InitramfsBuilder: Sendable {
 
     static func runScript(_ task: GuestTask) -> String {
         switch task {
-        case .check(let stage):
-            return "/xtun/xtun-agent check \(stage) /xtun/xtun.ko --report /dev/ttyS1\n"
+        case .check(let command):
+            return shellWords([guestAgent] + command.arguments) + "\n"
         case .shell:
             return """
-                /xtun/xtun-agent load /xtun/xtun.ko
+                \(shellWords([guestAgent] + AgentCommand.load(module: guestModule).arguments))
                 echo "xtun lab shell: /dev/xtun and xtun are here; exit (or Ctrl-D) powers off."
                 setsid cttyhack sh -l
 
@@ -68,17 +77,39 @@ public struct InitramfsBuilder: Sendable {
         }
     }
 
-    /// busybox + libraries + agent + /init, rebuilt when the agent changes.
+    /// Words for /bin/sh, each single-quoted.
+    static func shellWords(_ words: [String]) -> String {
+        words.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+    }
+
+    /// busybox + libraries + agent + /init, kept for as long as none of them changes.
     func baseArchive(agent: URL) throws -> URL {
         try FileLock.holding(work.appendingPathComponent("base.lock")) { try makeBaseArchive(agent: agent) }
+    }
+
+    /// What the base archive is made of, by content: the agent, busybox,
+    /// each library (resolved) and its place, and /init.
+    func baseKey(agent: URL) throws -> String {
+        var fingerprint = Fingerprint()
+        fingerprint.add(initScript)
+        fingerprint.add(file: agent)
+        fingerprint.add(file: URL(fileURLWithPath: InitramfsBuilder.busybox))
+        for library in libraries {
+            fingerprint.add(library)
+            fingerprint.add(file: URL(fileURLWithPath: library).resolvingSymlinksInPath())
+        }
+        return try fingerprint.value()
     }
 
     func makeBaseArchive(agent: URL) throws -> URL {
         let directory = work.appendingPathComponent("base")
         let archiveURL = directory.appendingPathComponent("base.cpio")
-        let agentDate = (try? FileManager.default.attributesOfItem(atPath: agent.path))?[.modificationDate] as? Date
-        let archiveDate = (try? FileManager.default.attributesOfItem(atPath: archiveURL.path))?[.modificationDate] as? Date
-        if let agentDate, let archiveDate, archiveDate > agentDate { return archiveURL }
+        let keyURL = directory.appendingPathComponent("base.key")
+        let key = try baseKey(agent: agent)
+        if FileManager.default.fileExists(atPath: archiveURL.path),
+           (try? String(contentsOf: keyURL, encoding: .utf8)) == key {
+            return archiveURL
+        }
 
         let tree = directory.appendingPathComponent("tree")
         try? FileManager.default.removeItem(at: directory)
@@ -87,15 +118,17 @@ public struct InitramfsBuilder: Sendable {
             try manager.createDirectory(at: tree.appendingPathComponent(path), withIntermediateDirectories: true)
         }
         try manager.copyItem(atPath: InitramfsBuilder.busybox, toPath: tree.appendingPathComponent("bin/busybox").path)
-        for library in InitramfsBuilder.libraries {
+        for library in libraries {
             let resolved = URL(fileURLWithPath: library).resolvingSymlinksInPath()
             try manager.copyItem(at: resolved, to: tree.appendingPathComponent(String(library.dropFirst())))
         }
-        try Shell.must(["strip", "-o", tree.appendingPathComponent("xtun/xtun-agent").path, agent.path])
+        try Shell.must(["strip", "-o", tree.appendingPathComponent(String(InitramfsBuilder.guestAgent.dropFirst())).path,
+                        agent.path])
         let initURL = tree.appendingPathComponent("init")
-        try InitramfsBuilder.initScript.write(to: initURL, atomically: true, encoding: .utf8)
+        try initScript.write(to: initURL, atomically: true, encoding: .utf8)
         try manager.setAttributes([.posixPermissions: 0o755], ofItemAtPath: initURL.path)
         try archive(tree, to: archiveURL)
+        try key.write(to: keyURL, atomically: true, encoding: .utf8)
         return archiveURL
     }
 

@@ -1,17 +1,24 @@
 import Foundation
 
-/// A Debian kernel the lab tests on.
+/// Where a kernel comes from. Every kind of kernel the lab boots is one of
+/// these, provisioned into the cache by `KernelCache`.
+public enum KernelOrigin: Sendable, Hashable {
+    /// Debian's packages: the image and headers that these meta packages
+    /// point at, downloaded and unpacked, never installed.
+    case debianPackages(imageMeta: String, headersMeta: String)
+}
+
+/// A kernel the lab tests on, as named on the command line.
 public struct KernelChoice: Sendable, Hashable, CustomStringConvertible {
     /// "6.1" or "6.12", as given to `--kernel`.
     public let label: String
-    /// Debian meta packages that point at the current image and headers.
-    let imageMeta: String
-    let headersMeta: String
+    public let origin: KernelOrigin
 
-    public static let v6_1 = KernelChoice(label: "6.1", imageMeta: "linux-image-amd64",
-                                          headersMeta: "linux-headers-amd64")
-    public static let v6_12 = KernelChoice(label: "6.12", imageMeta: "linux-image-6.12-amd64",
-                                           headersMeta: "linux-headers-6.12-amd64")
+    public static let v6_1 = KernelChoice(
+        label: "6.1", origin: .debianPackages(imageMeta: "linux-image-amd64", headersMeta: "linux-headers-amd64"))
+    public static let v6_12 = KernelChoice(
+        label: "6.12", origin: .debianPackages(imageMeta: "linux-image-6.12-amd64",
+                                               headersMeta: "linux-headers-6.12-amd64"))
     public static let all = [v6_1, v6_12]
 
     public static func named(_ label: String) -> KernelChoice? { all.first { $0.label == label } }
@@ -29,9 +36,6 @@ public struct ProvisionedKernel: Sendable, Codable, Hashable {
     /// The directory to pass as KDIR.
     public let headers: String
     public let packages: [String]
-
-    public var vmlinuzURL: URL { URL(fileURLWithPath: vmlinuz) }
-    public var headersURL: URL { URL(fileURLWithPath: headers) }
 }
 
 /// Downloads Debian kernels with `apt-get download` and unpacks them with
@@ -59,17 +63,21 @@ public struct KernelCache: Sendable {
         if let kernel = cached(choice) { return kernel }
         return try FileLock.holding(directory.appendingPathComponent("\(choice.label).lock")) {
             if let kernel = cached(choice) { return kernel }
-            return try download(choice, progress: progress)
+            switch choice.origin {
+            case .debianPackages(let imageMeta, let headersMeta):
+                return try download(choice, imageMeta: imageMeta, headersMeta: headersMeta, progress: progress)
+            }
         }
     }
 
-    func download(_ choice: KernelChoice, progress: (String) -> Void) throws -> ProvisionedKernel {
+    func download(_ choice: KernelChoice, imageMeta: String, headersMeta: String,
+                  progress: (String) -> Void) throws -> ProvisionedKernel {
         for tool in ["apt-get", "apt-cache", "dpkg-deb"] where Shell.which(tool) == nil {
             throw LabError.environment("\(tool) is missing: kernels come from Debian's archive (run ./setup)")
         }
         progress("resolving Debian's \(choice.label) kernel packages")
-        let image = try dependency(of: choice.imageMeta, matching: "linux-image-")
-        let headers = try dependency(of: choice.headersMeta, matching: "linux-headers-")
+        let image = try dependency(of: imageMeta, matching: "linux-image-")
+        let headers = try dependency(of: headersMeta, matching: "linux-headers-")
         let common = try dependency(of: headers.name, matching: "linux-headers-", suffix: "-common")
         let kbuild = try dependency(of: headers.name, matching: "linux-kbuild-")
         let packages = [image.name, headers.name, common.name, kbuild.name]

@@ -10,22 +10,40 @@ public enum SourceChoice: Sendable, Equatable {
     case directory(URL)
     /// A documented broken variant of the stage, built from driver/ (`--pitfall`).
     case pitfall(Pitfall)
+
+    public var pitfall: Pitfall? { if case .pitfall(let pitfall) = self { pitfall } else { nil } }
+}
+
+/// Where the kernel under test runs.
+public enum Machine: Sendable, Equatable {
+    /// A Debian kernel booted under QEMU: the default.
+    case virtualMachine(KernelChoice)
+    /// The running kernel (`--host`).
+    case host
+
+    var place: Place { self == .host ? .host : .virtualMachine }
 }
 
 /// One check to run: a stage's suite against a module on a kernel.
 public struct CheckRequest: Sendable {
     public let stage: Stage
-    public let kernel: KernelChoice
+    public let machine: Machine
     public let source: SourceChoice
 
-    public init(stage: Stage, kernel: KernelChoice, source: SourceChoice = .steps) {
+    public init(stage: Stage, machine: Machine, source: SourceChoice = .steps) {
         self.stage = stage
-        self.kernel = kernel
+        self.machine = machine
         self.source = source
+    }
+
+    /// A run in the VM on `kernel`.
+    public init(stage: Stage, kernel: KernelChoice, source: SourceChoice = .steps) {
+        self.init(stage: stage, machine: .virtualMachine(kernel), source: source)
     }
 }
 
-/// Builds, boots and checks. Everything the CLI and the tests do goes through here.
+/// Builds, boots and checks. Everything the CLI and the tests do goes
+/// through here; it returns verdicts and never prints.
 public struct Lab: Sendable {
     public let paths: LabPaths
     public let accelerator: Accelerator
@@ -46,6 +64,7 @@ public struct Lab: Sendable {
         let tools: [(String, String)] = [
             ("qemu-system-x86_64", "qemu-system-x86"), ("cpio", "cpio"), ("make", "make"),
             ("gcc-12", "gcc-12"), ("strip", "binutils"), ("apt-get", "apt"), ("dpkg-deb", "dpkg"),
+            ("sha256sum", "coreutils"),
         ]
         for (tool, package) in tools where Shell.which(tool) == nil {
             throw LabError.environment("\(tool) is missing: install \(package) (./setup does)")
@@ -76,13 +95,23 @@ public struct Lab: Sendable {
         }
     }
 
-    /// Runs the request's suite in a VM and returns the verdict.
+    /// The kernel a request runs on: downloaded into the cache, or the running one.
+    func kernel(for machine: Machine) throws -> ProvisionedKernel {
+        switch machine {
+        case .virtualMachine(let choice):
+            try requireTools()
+            return try KernelCache(directory: paths.kernels).provision(choice, progress: progress)
+        case .host:
+            return try HostMachine().kernel()
+        }
+    }
+
+    /// Builds the request's module and runs its suite, in a VM or on the host.
     public func check(_ request: CheckRequest) throws -> StageVerdict {
         let started = Date()
-        try requireTools()
         let stage = request.stage.slug
-        progress("[\(stage)] provisioning Linux \(request.kernel)")
-        let kernel = try KernelCache(directory: paths.kernels).provision(request.kernel, progress: progress)
+        progress("[\(stage)] provisioning the kernel")
+        let kernel = try kernel(for: request.machine)
         let source = try moduleSource(for: request)
         progress("[\(stage)] building \(source.label) for \(kernel.release)")
         let build: Result<BuiltModule, BuildFailure>
@@ -91,51 +120,70 @@ public struct Lab: Sendable {
         } catch let failure as BuildFailure {
             build = .failure(failure)
         }
-        let suite = Suite.of(request.stage)
-        let pitfall: Pitfall? = if case .pitfall(let pitfall) = request.source { pitfall } else { nil }
+        let (suite, omitted) = Suite.of(request.stage).runnable(at: request.machine.place)
+        func verdict(run: GuestRun?, timings: Timings, rebuilt: Bool) -> StageVerdict {
+            StageVerdict(suite: suite, kernel: kernel, source: source.label, pitfall: request.source.pitfall,
+                         results: VerdictAssembler(suite: suite).results(build: build, run: run), omitted: omitted,
+                         crashExcerpt: run.map(VerdictAssembler.crashExcerpt) ?? [], console: run?.console ?? "",
+                         timings: timings, accelerator: request.machine == .host ? .host : accelerator,
+                         moduleRebuilt: rebuilt)
+        }
         var timings = Timings()
         guard case .success(let module) = build else {
             timings.total = Date().timeIntervalSince(started)
             timings.build = timings.total
-            return StageVerdict(suite: suite, kernel: kernel, source: source.label, pitfall: pitfall,
-                                results: VerdictAssembler(suite: suite).results(build: build, run: nil),
-                                crashExcerpt: [], console: "", timings: timings, accelerator: accelerator,
-                                moduleRebuilt: true)
+            return verdict(run: nil, timings: timings, rebuilt: true)
         }
         progress("[\(stage)] building the guest agent")
         let agent = try AgentBuilder(paths: paths).build()
-        let runName = "\(stage)-\(kernel.release)" + (pitfall.map { "-\($0.name)" } ?? "")
+        let run: GuestRun
+        switch request.machine {
+        case .host:
+            timings.build = Date().timeIntervalSince(started)
+            progress("[\(stage)] checking in Linux \(kernel.release)")
+            run = try HostMachine().run(agent: agent, command: .check(AgentCheck(
+                stage: request.stage, module: module.module.path, place: .host)))
+        case .virtualMachine:
+            run = try boot(request, suite: suite, kernel: kernel, agent: agent, module: module, started: started,
+                           timings: &timings)
+        }
+        timings.boot = run.readyAt ?? run.duration
+        timings.checks = run.duration - timings.boot
+        timings.total = Date().timeIntervalSince(started)
+        return verdict(run: run, timings: timings, rebuilt: module.built)
+    }
+
+    /// Boots the kernel with the module and the agent, and collects the run.
+    private func boot(_ request: CheckRequest, suite: Suite, kernel: ProvisionedKernel, agent: URL,
+                      module: BuiltModule, started: Date, timings: inout Timings) throws -> GuestRun {
+        let stage = request.stage.slug
+        let runName = "\(stage)-\(kernel.release)" + (request.source.pitfall.map { "-\($0.name)" } ?? "")
+        let command = AgentCommand.check(AgentCheck(
+            stage: request.stage, module: InitramfsBuilder.guestModule, report: .file(VirtualMachine.reportPort)))
         let initramfs = try InitramfsBuilder(work: paths.work)
-            .build(agent: agent, module: module.module, task: .check(stage: request.stage.number), name: runName)
+            .build(agent: agent, module: module.module, task: .check(command), name: runName)
         timings.build = Date().timeIntervalSince(started)
 
         progress("[\(stage)] booting Linux \(kernel.release)")
         var machine = VirtualMachine(kernel: kernel, accelerator: accelerator)
         machine.timeout = timeout
         var count = 0
-        let run = try machine.run(initramfs: initramfs,
-                                  consoleLog: paths.work.appendingPathComponent("runs/\(runName)/console.log")) { timed in
+        let total = suite.expectations.filter { $0.evaluator == .guest }.count
+        return try machine.run(initramfs: initramfs,
+                               consoleLog: paths.work.appendingPathComponent("runs/\(runName)/console.log")) { timed in
             if case .result = timed.message {
                 count += 1
-                progress("[\(stage)] checking in Linux \(kernel.release): \(count)/\(suite.expectations.count)")
+                progress("[\(stage)] checking in Linux \(kernel.release): \(count)/\(total)")
             }
         }
-        let ready = run.readyAt ?? run.duration
-        timings.boot = ready
-        timings.checks = run.duration - ready
-        timings.total = Date().timeIntervalSince(started)
-        let expectsCrash = suite.expectations.contains(.transmitWithoutXmitCrashes)
-        return StageVerdict(suite: suite, kernel: kernel, source: source.label, pitfall: pitfall,
-                            results: VerdictAssembler(suite: suite).results(build: build, run: run),
-                            crashExcerpt: VerdictAssembler.crashExcerpt(run, expectedCrash: expectsCrash),
-                            console: run.console, timings: timings, accelerator: accelerator,
-                            moduleRebuilt: module.built)
     }
 
     /// Boots with the stage's module loaded and hands the console to the user.
     public func shell(_ request: CheckRequest) throws -> Int32 {
-        try requireTools()
-        let kernel = try KernelCache(directory: paths.kernels).provision(request.kernel, progress: progress)
+        guard case .virtualMachine = request.machine else {
+            throw LabError.usage("the shell runs in the VM")
+        }
+        let kernel = try kernel(for: request.machine)
         let source = try moduleSource(for: request)
         let module = try ModuleBuilder(work: paths.work).build(source, against: kernel)
         let agent = try AgentBuilder(paths: paths).build()

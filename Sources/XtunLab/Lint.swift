@@ -64,7 +64,7 @@ public struct Lint: Sendable {
         guard Shell.which("sparse") != nil else {
             throw LabError.environment("sparse is missing: install sparse (./setup does)")
         }
-        let directory = work.appendingPathComponent("\(source.fingerprint())-\(kernel.release)")
+        let directory = work.appendingPathComponent("\(try source.fingerprint())-\(kernel.release)")
         try source.copy(to: directory)
         let result = try Shell.run(["make", "-C", kernel.headers, "M=\(directory.path)", "C=2", "W=1", "modules"])
         guard result.succeeded else { throw BuildFailure(log: result.output) }
@@ -73,5 +73,44 @@ public struct Lint: Sendable {
         }
         return result.output.split(separator: "\n").map(String.init)
             .filter { $0.contains("warning:") || $0.contains("error:") }
+    }
+}
+
+/// What `check-step lint` found in one stage's sources.
+public struct LintReport: Sendable {
+    public let source: String
+    /// checkpatch --strict's findings, one per line.
+    public let checkpatch: [String]
+    /// sparse's warnings and errors, by kernel release.
+    public let sparse: [(release: String, findings: [String])]
+
+    public var isClean: Bool { checkpatch.isEmpty && sparse.allSatisfy(\.findings.isEmpty) }
+
+    /// One line per finding under a heading per tool, and a verdict line.
+    public var text: String {
+        var lines = ["checkpatch --strict on \(source): " + (checkpatch.isEmpty ? "clean" : "\(checkpatch.count) findings")]
+        lines += checkpatch.map { "    \($0)" }
+        for (release, findings) in sparse {
+            lines.append("sparse (make C=2 W=1) against \(release): " + (findings.isEmpty ? "clean" : "\(findings.count) findings"))
+            lines += findings.map { "    \($0)" }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+extension Lab {
+    /// checkpatch --strict and sparse on a request's module sources, sparse
+    /// against each kernel's headers.
+    public func lint(_ request: CheckRequest, kernels: [KernelChoice]) throws -> LintReport {
+        let source = try moduleSource(for: request)
+        let lint = Lint(paths: paths)
+        progress("[\(request.stage.slug)] checkpatch --strict on \(source.label)")
+        let checkpatch = try lint.checkpatch(source)
+        let sparse = try kernels.map { choice in
+            let kernel = try kernel(for: .virtualMachine(choice))
+            progress("[\(request.stage.slug)] sparse against \(kernel.release)")
+            return (kernel.release, try lint.sparse(source, kernel: kernel))
+        }
+        return LintReport(source: source.label, checkpatch: checkpatch, sparse: sparse)
     }
 }

@@ -32,16 +32,14 @@ public struct ModuleSource: Sendable {
         }
     }
 
-    /// A fingerprint of the sources' contents, to reuse builds.
-    func fingerprint() -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    /// A fingerprint of the sources' names and contents, to reuse builds.
+    func fingerprint() throws -> String {
+        var fingerprint = Fingerprint()
         for name in files {
-            let data = (try? Data(contentsOf: directory.appendingPathComponent(name))) ?? Data()
-            for byte in Array(name.utf8) + [0] + Array(data) {
-                hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
-            }
+            fingerprint.add(name)
+            fingerprint.add(file: directory.appendingPathComponent(name))
         }
-        return String(hash, radix: 16)
+        return try fingerprint.value()
     }
 }
 
@@ -62,7 +60,7 @@ public struct ModuleBuilder: Sendable {
     public init(work: URL) { self.work = work }
 
     public func build(_ source: ModuleSource, against kernel: ProvisionedKernel) throws -> BuiltModule {
-        let directory = work.appendingPathComponent("modules/\(source.fingerprint())-\(kernel.release)")
+        let directory = work.appendingPathComponent("modules/\(try source.fingerprint())-\(kernel.release)")
         return try FileLock.holding(directory.appendingPathExtension("lock")) {
             try build(source, against: kernel, in: directory)
         }

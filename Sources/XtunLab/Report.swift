@@ -40,8 +40,6 @@ public struct TextReport: Sendable {
             case .pass(let observed):
                 lines.append("\(tag) \(paint("PASS", "32"))  \(expectation.summary)"
                     + (observed.isEmpty ? "" : " — \(observed)"))
-            case .skip(let reason):
-                lines.append("\(tag) \(paint("SKIP", "33"))  \(expectation.summary): \(reason)")
             case .fail(let expected, let got):
                 let detail = expected.isEmpty ? got : "expected \(expected), got \(got)"
                 let detailLines = detail.split(separator: "\n", omittingEmptySubsequences: false)
@@ -49,6 +47,10 @@ public struct TextReport: Sendable {
                 lines += detailLines.dropFirst().map { "          \($0)" }
                 lines.append("          hint: \(expectation.hint)")
             }
+        }
+        for expectation in verdict.omitted {
+            lines.append("\(tag) not run on \(verdict.accelerator == .host ? "the host" : "this machine"): "
+                + "\(expectation.summary) (it needs the VM's console: the kernel does not survive it)")
         }
         if !verdict.crashExcerpt.isEmpty {
             lines.append("\(tag) the guest stopped unexpectedly; its console ends with:")
@@ -62,7 +64,7 @@ public struct TextReport: Sendable {
             lines += verdict.console.split(separator: "\n", omittingEmptySubsequences: false).map { "    \($0)" }
         }
         let summary = "\(verdict.passed) passed, \(verdict.failed) failed"
-            + (verdict.skipped > 0 ? ", \(verdict.skipped) skipped" : "")
+            + (verdict.omitted.isEmpty ? "" : ", \(verdict.omitted.count) not run")
         lines.append("\(tag) \(verdict.isPass ? paint(summary, "32") : paint(summary, "31"))"
             + " (\(verdict.accelerator.rawValue.uppercased()), \(format(verdict.timings.total)) s)")
         if style.timing {
@@ -106,7 +108,8 @@ public struct VerdictRecord: Codable, Sendable {
     public let pitfall: String?
     public let passed: Int
     public let failed: Int
-    public let skipped: Int
+    /// Ids of the stage's expectations this run could not check.
+    public let omitted: [String]
     public let checks: [Check]
     public let timings: Timings
     public let accelerator: String
@@ -119,7 +122,7 @@ public struct VerdictRecord: Codable, Sendable {
         pitfall = verdict.pitfall?.name
         passed = verdict.passed
         failed = verdict.failed
-        skipped = verdict.skipped
+        omitted = verdict.omitted.map(\.id)
         timings = verdict.timings
         accelerator = verdict.accelerator.rawValue
         checks = verdict.results.map { result in
@@ -131,9 +134,6 @@ public struct VerdictRecord: Codable, Sendable {
             case .fail(let expected, let got):
                 return Check(id: expectation.id, summary: expectation.summary, status: "fail",
                              observed: nil, expected: expected, got: got, hint: expectation.hint)
-            case .skip(let reason):
-                return Check(id: expectation.id, summary: expectation.summary, status: "skip",
-                             observed: reason, expected: nil, got: nil, hint: expectation.hint)
             }
         }
     }

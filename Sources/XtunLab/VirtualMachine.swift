@@ -36,6 +36,10 @@ public struct GuestRun: Sendable {
     public var readyAt: Double? { messages.first { if case .ready = $0.message { true } else { false } }?.at }
     public var doneAt: Double? { messages.first { if case .done = $0.message { true } else { false } }?.at }
     public var finished: Bool { doneAt != nil }
+    /// The expectation the agent said it would provoke a crash for, if it did.
+    public var announcedCrash: String? {
+        messages.lazy.compactMap { if case .expectCrash(let id) = $0.message { id } else { nil } }.first
+    }
     public var consoleLog: KernelLog { KernelLog(console) }
     public var panicked: Bool { console.contains("Kernel panic - not syncing") }
 }
@@ -50,6 +54,9 @@ public struct VirtualMachine: Sendable {
     public var cpus = 2
     /// Hard limit for one boot; the guest is killed after it.
     public var timeout: Double = 240
+
+    /// The guest's second serial port, where the agent reports (QEMU's stdout).
+    public static let reportPort = "/dev/ttyS1"
 
     /// Quiet boot; a panic reboots at once, which -no-reboot turns into an exit.
     static let commandLine = "console=ttyS0 quiet panic=-1 rdinit=/init"

@@ -10,7 +10,6 @@ struct WireTests {
         .note("ip link set xtun up: exit 0"),
         .result(id: "mtu-1500", outcome: .pass("")),
         .result(id: "loads", outcome: .fail(expected: "insmod to exit 0", got: "killed by signal 9")),
-        .result(id: "x", outcome: .skip("reason")),
         .result(id: "kernel-log-clean", outcome: .fail(expected: "no alarm", got: "line 1\n\tline 2 \\ end\r")),
     ])
     func roundTrips(_ message: WireMessage) {
@@ -25,6 +24,7 @@ struct WireTests {
     @Test(arguments: [
         "", "[    2.8] BUG: kernel NULL pointer dereference", "XTUN", "XTUN\tRESULT\tloads\tPASS",
         "XTUN\tRESULT\tloads\tMAYBE\tx", "XTUN\tREADY\tsoon", "xtun\tREADY\t1.0", "XTUN\tRESULT\tloads\tFAIL\tonly-one",
+        "XTUN\tRESULT\tloads\tSKIP\treason",
     ])
     func ignoresAnythingElse(_ line: String) {
         #expect(WireMessage(line: line) == nil)
@@ -74,6 +74,12 @@ struct KernelLogTests {
         #expect(excerpt.contains { $0.contains("RIP: 0010:0x0") })
         #expect(excerpt.contains { $0.contains("dev_hard_start_xmit") })
         #expect(!excerpt.contains { $0.contains("RSP:") || $0.contains("<TASK>") || $0.contains("#PF") })
+    }
+
+    @Test func fatalLinesAreTheOopsesNotTheWarnings() {
+        #expect(KernelLog(Self.oops).firstFatal?.contains("BUG: kernel NULL pointer") == true)
+        #expect(KernelLog("[ 1.0] WARNING: CPU: 0 PID: 1 at net/core/dev.c:10000").firstFatal == nil)
+        #expect(KernelLog.fatal.allSatisfy { KernelLog.alarms.contains($0) })
     }
 
     @Test func traceMentionsFunctions() {

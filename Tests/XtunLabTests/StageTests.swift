@@ -60,7 +60,7 @@ struct StageTests {
         let wrong = try Self.brokenCopy("01-wrong", ["xtun_net.c": [
             ("#include <linux/netdevice.h>\n", "#include <linux/netdevice.h>\n#include <linux/if_arp.h>\n"),
             ("\teth_hw_addr_random(dev);\n", "\tdev->type = ARPHRD_NONE;\n\tdev->mtu = 1400;\n")]])
-        let verdict = try RunCache.shared.verdict(CheckRequest(stage: Stage.numbered(1)!, kernel: .v6_1,
+        let verdict = try RunCache.shared.verdict(CheckRequest(stage: .stage01, kernel: .v6_1,
                                                                source: .directory(wrong)))
         // The failures below must be the module's, not a build's or a crash's.
         #expect(verdict.result(.loads)?.outcome.isPass == true, "\(transcript(verdict))")
@@ -70,7 +70,7 @@ struct StageTests {
         }
         // An exit that leaves the device registered: unload and reload fail.
         let leak = try Self.brokenCopy("01-leak", ["xtun_main.c": [("\txtun_net_destroy(xtun_dev);\n", "")]])
-        let leakVerdict = try RunCache.shared.verdict(CheckRequest(stage: Stage.numbered(1)!, kernel: .v6_1,
+        let leakVerdict = try RunCache.shared.verdict(CheckRequest(stage: .stage01, kernel: .v6_1,
                                                                    source: .directory(leak)))
         #expect(leakVerdict.result(.upWithoutOpen)?.outcome.isPass == true, "\(transcript(leakVerdict))")
         for expectation in [Expectation.unloads, .reloads] {
@@ -82,7 +82,7 @@ struct StageTests {
             ("#include <linux/netdevice.h>\n", "#include <linux/netdevice.h>\n#include <linux/rtnetlink.h>\n"), (
             "\tpriv = netdev_priv(dev);\n",
             "\trtnl_lock();\n\tdev_open(dev, NULL);\n\trtnl_unlock();\n\tpriv = netdev_priv(dev);\n")]])
-        let upVerdict = try RunCache.shared.verdict(CheckRequest(stage: Stage.numbered(1)!, kernel: .v6_1,
+        let upVerdict = try RunCache.shared.verdict(CheckRequest(stage: .stage01, kernel: .v6_1,
                                                                  source: .directory(up)))
         #expect(upVerdict.result(.loads)?.outcome.isPass == true, "\(transcript(upVerdict))")
         #expect(upVerdict.result(.downAfterLoad)?.outcome.isFail == true, "\(transcript(upVerdict))")
@@ -91,7 +91,7 @@ struct StageTests {
     @Test("the stage 01 oops check fails once ndo_start_xmit exists")
     func crashCheckFailsWithXmit() throws {
         let stage02 = labPaths.layout.steps.appendingPathComponent("02-ops")
-        let verdict = try RunCache.shared.verdict(CheckRequest(stage: Stage.numbered(1)!, kernel: .v6_1,
+        let verdict = try RunCache.shared.verdict(CheckRequest(stage: .stage01, kernel: .v6_1,
                                                                source: .directory(stage02)))
         #expect(verdict.result(.transmitWithoutXmitCrashes)?.outcome.isFail == true, "\(transcript(verdict))")
     }
@@ -153,7 +153,7 @@ struct BuildTests {
             .write(to: main, atomically: true, encoding: .utf8)
         let built = try ModuleBuilder(work: labPaths.work).build(ModuleSource(directory: copy, label: "warning"),
                                                                  against: try kernel(.v6_1))
-        let outcome = VerdictAssembler(suite: Suite.of(Stage.numbered(1)!)).buildOutcome(.success(built))
+        let outcome = HostJudgeRegistry.buildOutcome(.success(built))
         #expect(outcome.isFail)
         #expect(built.warnings.contains { $0.contains("xtun_unused") })
     }
@@ -168,6 +168,23 @@ struct BuildTests {
     func checkpatchIsClean(_ stage: Stage) throws {
         let findings = try Lint(paths: labPaths).checkpatch(try stageSource(stage))
         #expect(findings.isEmpty, "\(findings.joined(separator: "\n"))")
+    }
+
+    @Test("check-step lint is clean on a stage and exits 1 on a style error")
+    func lintCommand() throws {
+        let clean = try Shell.run([CommandLineTests.binary.path, "lint", "3"], in: labPaths.root)
+        #expect(clean.status == 0, "\(clean.output)")
+        #expect(clean.output.contains("checkpatch --strict on steps/03-tx: clean"), "\(clean.output)")
+        let copy = labPaths.work.appendingPathComponent("tests/lint-style")
+        try? FileManager.default.removeItem(at: copy)
+        try FileManager.default.createDirectory(at: copy.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: labPaths.layout.steps.appendingPathComponent("01-init"), to: copy)
+        let main = copy.appendingPathComponent("xtun_main.c")
+        try (try String(contentsOf: main, encoding: .utf8) + "\nint xtun_bad(int x)\n{\n\tif(x)\n\t\treturn 1;\n\treturn 0;\n}\n")
+            .write(to: main, atomically: true, encoding: .utf8)
+        let dirty = try Shell.run([CommandLineTests.binary.path, "lint", "1", "--dir", copy.path], in: labPaths.root)
+        #expect(dirty.status == 1, "\(dirty.output)")
+        #expect(dirty.output.contains("ERROR:SPACING"), "\(dirty.output)")
     }
 
     @Test("checkpatch finds a style error")
@@ -190,7 +207,7 @@ struct TimeoutTests {
     func timeoutEndsTheRun() throws {
         let started = Date()
         let verdict = try RunCache.shared.exclusive {
-            try Lab(paths: labPaths, timeout: 1.5).check(CheckRequest(stage: Stage.numbered(1)!, kernel: .v6_1))
+            try Lab(paths: labPaths, timeout: 1.5).check(CheckRequest(stage: .stage01, kernel: .v6_1))
         }
         #expect(Date().timeIntervalSince(started) < 60)
         #expect(!verdict.isPass)

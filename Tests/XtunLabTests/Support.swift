@@ -40,7 +40,11 @@ final class RunCache: @unchecked Sendable {
         case .pitfall(let pitfall): words += ["--pitfall", pitfall.name]
         case .directory(let url): words += ["--dir", url.path.replacingOccurrences(of: labPaths.root.path + "/", with: "")]
         }
-        if request.kernel != .v6_1 { words += ["--kernel", request.kernel.label] }
+        switch request.machine {
+        case .host: words.append("--host")
+        case .virtualMachine(let kernel) where kernel != .v6_1: words += ["--kernel", kernel.label]
+        case .virtualMachine: break
+        }
         return words.joined(separator: " ")
     }
 

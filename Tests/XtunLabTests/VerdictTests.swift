@@ -4,7 +4,7 @@ import XtunChecks
 
 @Suite("Verdicts from a guest run")
 struct VerdictTests {
-    let suite = Suite.of(Stage.numbered(1)!)
+    let suite = Suite.of(.stage01)
     let clean = Result<BuiltModule, BuildFailure>.success(
         BuiltModule(module: labPaths.work, warnings: [], log: "", built: true))
 
@@ -49,8 +49,7 @@ struct VerdictTests {
         let broken = Result<BuiltModule, BuildFailure>.failure(BuildFailure(log: "xtun_net.c:9:1: error: expected ';'"))
         let results = VerdictAssembler(suite: suite).results(build: broken, run: nil)
         #expect(results.allSatisfy { $0.outcome.isFail })
-        guard case .fail(_, let got) = results[1].outcome else { return }
-        #expect(got == "not run: the module did not build")
+        #expect(results[1].outcome == .fail(expected: "", got: "not run: the module did not build"))
     }
 
     @Test func theCrashFinaleNeedsTheOopsInDevHardStartXmit() {
@@ -70,13 +69,56 @@ struct VerdictTests {
                                           got: "no oops; the guest kept running"))
     }
 
+    @Test func aCrashTheAgentDidNotAnnounceIsNoPass() {
+        let oops = "[ 4.35] BUG: kernel NULL pointer dereference, address: 0\n[ 4.35]  dev_hard_start_xmit+0x63/0x1d0"
+        let finale = VerdictAssembler(suite: suite).results(build: clean, run: run([.ready(uptime: 1)], console: oops)).last!
+        #expect(finale.expectation == .transmitWithoutXmitCrashes)
+        #expect(finale.outcome.isFail)
+    }
+
+    @Test func anExpectationWithoutItsHostJudgeFails() {
+        var assembler = VerdictAssembler(suite: suite)
+        assembler.judges = HostJudgeRegistry(byStage: [])
+        let results = assembler.results(build: clean, run: run([.ready(uptime: 1)]))
+        #expect(results[0].outcome == .fail(expected: "one judge for builds-clean on the host",
+                                            got: "the host has no judge for it"))
+    }
+
+    @Test func aGuestResultCannotDecideAHostExpectation() {
+        let claims = run([.ready(uptime: 1), .result(id: "no-xmit-oops", outcome: .pass("trust me"))])
+        #expect(VerdictAssembler(suite: suite).results(build: clean, run: claims).last!.outcome.isFail)
+    }
+
+    @Test func anEmptyRunIsNoPass() {
+        let verdict = StageVerdict(
+            suite: Suite(stage: .stage01, expectations: []), kernel: ProvisionedKernel(
+                release: "r", version: "v", vmlinuz: "", headers: "", packages: []),
+            source: "s", pitfall: nil, results: [], omitted: [], crashExcerpt: [], console: "",
+            timings: Timings(), accelerator: .tcg, moduleRebuilt: false)
+        #expect(!verdict.isPass)
+    }
+
+    @Test func hostRunsLeaveOutWhatNeedsTheConsoleAndSaySo() {
+        let (runnable, omitted) = suite.runnable(at: .host)
+        #expect(omitted == [.transmitWithoutXmitCrashes])
+        #expect(!runnable.expectations.contains(.transmitWithoutXmitCrashes))
+        let verdict = StageVerdict(
+            suite: runnable, kernel: ProvisionedKernel(release: "6.18.0", version: "running", vmlinuz: "",
+                                                       headers: "", packages: []),
+            source: "steps/01-init", pitfall: nil, results: [CheckResult(.loads, .pass(""))], omitted: omitted,
+            crashExcerpt: [], console: "", timings: Timings(total: 1), accelerator: .host, moduleRebuilt: false)
+        let text = TextReport(style: ReportStyle(color: false)).render(verdict)
+        #expect(text.contains("[01-init] not run on the host: with IPv6 on,"))
+        #expect(text.contains("1 passed, 0 failed, 1 not run (HOST"))
+    }
+
     @Test func reportShowsExpectedGotAndHint() {
         let verdict = StageVerdict(
             suite: suite, kernel: ProvisionedKernel(release: "6.1.0-56-amd64", version: "6.1.192-2", vmlinuz: "",
                                                     headers: "", packages: []),
             source: "steps/01-init", pitfall: nil,
             results: [CheckResult(.mtu1500, .fail(expected: "1500", got: "9000")), CheckResult(.loads, .pass("insmod exit 0"))],
-            crashExcerpt: [], console: "", timings: Timings(total: 1.25), accelerator: .tcg, moduleRebuilt: false)
+            omitted: [], crashExcerpt: [], console: "", timings: Timings(total: 1.25), accelerator: .tcg, moduleRebuilt: false)
         let text = TextReport(style: ReportStyle(color: false)).render(verdict)
         #expect(text.contains("[01-init] FAIL  xtun has MTU 1500: expected 1500, got 9000\n          hint: book/01-init.md#ether-setup\n"))
         #expect(text.contains("[01-init] PASS  insmod xtun.ko succeeds — insmod exit 0\n"))

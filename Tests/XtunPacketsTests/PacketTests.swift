@@ -1,5 +1,5 @@
 import Testing
-@testable import XtunChecks
+@testable import XtunPackets
 
 @Suite("Packet codecs")
 struct PacketTests {

@@ -62,68 +62,7 @@ final class KernelLogBook {
         update()
         return lines[min(mark, lines.count)...]
     }
-}
 
-/// Loading and unloading xtun.ko with insmod and rmmod.
-struct ModuleControl {
-    let path: String
-    let name = "xtun"
-
-    var isLoaded: Bool { Sys.exists("/sys/module/\(name)") }
-
-    func load() -> CommandResult { Command.run(["insmod", path], timeout: 15) }
-    func unload() -> CommandResult { Command.run(["rmmod", name], timeout: 15) }
-}
-
-/// The interface's state in sysfs.
-struct Interface {
-    let name: String
-
-    var directory: String { "/sys/class/net/\(name)" }
-    var exists: Bool { Sys.exists(directory) }
-
-    func attribute(_ name: String) -> String? { Sys.read("\(directory)/\(name)") }
-
-    /// dev->flags as shown in sysfs.
-    var flags: UInt32 {
-        guard let text = attribute("flags"), text.hasPrefix("0x") else { return 0 }
-        return UInt32(text.dropFirst(2), radix: 16) ?? 0
-    }
-
-    var isUp: Bool { flags & 0x1 != 0 }  // IFF_UP
-
-    var mac: MACAddress? { attribute("address").flatMap(MACAddress.init) }
-
-    func statistic(_ counter: String) -> Int {
-        Int(attribute("statistics/\(counter)") ?? "") ?? -1
-    }
-
-    /// A snapshot of the counters that the checks compare.
-    var counters: Counters {
-        Counters(values: Dictionary(uniqueKeysWithValues: Counters.names.map { ($0, statistic($0)) }))
-    }
-}
-
-/// Interface statistics at one moment.
-struct Counters {
-    static let names = [
-        "tx_packets", "tx_bytes", "tx_dropped", "tx_errors",
-        "rx_packets", "rx_bytes", "rx_dropped", "rx_errors", "rx_length_errors", "rx_frame_errors",
-    ]
-    let values: [String: Int]
-
-    subscript(name: String) -> Int { values[name] ?? -1 }
-
-    /// The change in every counter since `before`, only the ones that moved: "tx_packets +3, ...".
-    func delta(since before: Counters) -> [String: Int] {
-        var out: [String: Int] = [:]
-        for name in Counters.names where self[name] != before[name] { out[name] = self[name] - before[name] }
-        return out
-    }
-
-    static func describe(_ delta: [String: Int]) -> String {
-        if delta.isEmpty { return "no counter moved" }
-        return names.compactMap { name in delta[name].map { "\(name) \($0 >= 0 ? "+" : "")\($0)" } }
-            .joined(separator: ", ")
-    }
+    /// Everything logged since the agent started, for the health gate.
+    var all: KernelLog { KernelLog(lines: Array(since(0))) }
 }

@@ -63,6 +63,9 @@ public enum EtherType: UInt16, Sendable {
     case ipv4 = 0x0800
     case arp = 0x0806
     case ipv6 = 0x86dd
+    /// IEEE 802 "local experimental" 1: no protocol handler takes it, so
+    /// the stack drops such a frame after the driver counted it.
+    case localExperimental = 0x88b5
 }
 
 /// RFC 1071 one's-complement sum of 16-bit words, folded and inverted.

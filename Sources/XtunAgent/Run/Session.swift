@@ -1,0 +1,75 @@
+import XtunChecks
+import XtunPackets
+
+/// Everything a check can use; one per run.
+final class Session {
+    let module: ModuleControl
+    /// The frame device the checks open: /dev/xtun (tun's tap in comparisons).
+    let deviceKind: FrameDevice.Kind
+    let interface: Interface
+    let log = KernelLogBook()
+    let reporter: Reporter
+    /// xtun's flags, operstate and IFF_UP right after the `loads` check loaded it.
+    var stateAfterLoad: (flags: String, operstate: String, isUp: Bool)?
+    /// A check that ran out of time, its thread still blocked in the kernel.
+    var blockedCheck: Expectation?
+
+    init(modulePath: String, reporter: Reporter, deviceKind: FrameDevice.Kind = .xtun) {
+        module = ModuleControl(path: modulePath)
+        self.deviceKind = deviceKind
+        interface = Interface(name: deviceKind.interface)
+        self.reporter = reporter
+    }
+
+    var network: NetworkSetup { NetworkSetup(interface: interface) }
+
+    func note(_ text: String) { reporter.send(.note(text)) }
+
+    /// Why later checks cannot be trusted, if they cannot: after an Oops the
+    /// kernel may hold locks forever, and a blocked check may hold the device.
+    var trouble: String? {
+        if log.all.firstFatal != nil { return "the kernel oopsed earlier" }
+        if let blockedCheck { return "\(blockedCheck.id) is still blocked in the kernel" }
+        return nil
+    }
+
+    /// Loads the module if it is not loaded; throws if that fails.
+    func ensureLoaded() throws {
+        if module.isLoaded && interface.exists { return }
+        let result = module.load()
+        let alarm = log.all.firstAlarm
+        try require(result.succeeded && interface.exists,
+                    expected: "\(module.name) loaded", got: "insmod: \(result.summary)"
+                        + (alarm.map { "; kernel: \($0)" } ?? ""))
+    }
+
+    /// Back to a quiet interface between checks: down, no address, default queue.
+    func reset() {
+        guard module.isLoaded, interface.exists else { return }
+        _ = Command.run(["ip", "link", "set", interface.name, "down"])
+        _ = Command.run(["ip", "addr", "flush", "dev", interface.name])
+        try? network.setQueueLength(1000)
+    }
+
+    /// Opens the session's frame device or throws a check failure.
+    func openDevice(nonblocking: Bool = false) throws -> FrameDevice {
+        try FrameDevice.mustOpen(deviceKind, nonblocking: nonblocking)
+    }
+
+    /// The interface's MAC address, or a failure.
+    func mac() throws -> MACAddress {
+        guard let mac = interface.mac else {
+            throw Failure(expected: "a MAC address in \(interface.directory)/address", got: "none")
+        }
+        return mac
+    }
+
+    func frames() throws -> Frames { Frames(xtunMAC: try mac()) }
+
+    /// Up with 10.99.0.1/24 and a permanent neighbour entry for 10.99.0.2.
+    func configureWithPeer() throws {
+        try ensureLoaded()
+        try network.configure()
+        try network.addPeerNeighbour()
+    }
+}

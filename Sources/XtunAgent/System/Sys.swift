@@ -1,0 +1,75 @@
+import Glibc
+
+/// Files, time and sleeping: the small system wrappers every part uses.
+enum Sys {
+    /// File contents with trailing whitespace removed, or nil.
+    static func read(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = Glibc.read(fd, &buffer, buffer.count)
+            if count <= 0 { break }
+            data += buffer[0..<count]
+        }
+        var text = String(decoding: data, as: UTF8.self)
+        while let last = text.last, last.isWhitespace { text.removeLast() }
+        return text
+    }
+
+    static func write(_ text: String, to path: String) throws {
+        let fd = open(path, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw Failure(expected: "to write \(path)", got: "open: \(Errno.current)")
+        }
+        defer { close(fd) }
+        let bytes = Array(text.utf8)
+        let written = Glibc.write(fd, bytes, bytes.count)
+        let error = Errno.current
+        guard written == bytes.count else {
+            throw Failure(expected: "to write \(text) to \(path)", got: written < 0 ? "\(error)" : "\(written) bytes")
+        }
+    }
+
+    static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    static func sleep(seconds: Double) {
+        guard seconds > 0 else { return }
+        let nanoseconds = Int(seconds * 1e9)
+        var request = timespec(tv_sec: nanoseconds / 1_000_000_000, tv_nsec: nanoseconds % 1_000_000_000)
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+    }
+
+    static func sleep(milliseconds: Int) { sleep(seconds: Double(milliseconds) / 1000) }
+
+    /// Seconds on the monotonic clock.
+    static func now() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+
+    static func uptime() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_BOOTTIME, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+
+    /// Waits until `condition` holds or `seconds` pass; returns whether it held.
+    static func wait(seconds: Double, every milliseconds: Int = 20, until condition: () -> Bool) -> Bool {
+        let deadline = now() + seconds
+        while true {
+            if condition() { return true }
+            if now() > deadline { return false }
+            sleep(milliseconds: milliseconds)
+        }
+    }
+}
+
+/// "60 s", "0.5 s": a duration for a report.
+func seconds(_ value: Double) -> String {
+    value == value.rounded() ? "\(Int(value)) s" : "\(value) s"
+}

@@ -1,0 +1,114 @@
+/// The guest agent's command line, as one typed value: the host renders it
+/// (`arguments`) into the initramfs or a `--host` run, and the agent parses
+/// it back (`init(arguments:)`). Nothing else assembles these strings.
+public enum AgentCommand: Sendable, Equatable {
+    /// Run a stage's suite and report each result.
+    case check(AgentCheck)
+    /// Load the module and exit: the interactive shell's first step.
+    case load(module: String)
+
+    /// What runs after the program name.
+    public var arguments: [String] {
+        switch self {
+        case .check(let check):
+            var words = ["check", "--stage", "\(check.stage.number)", "--module", check.module]
+            switch check.report {
+            case .standardOutput: break
+            case .file(let path): words += ["--report", path]
+            }
+            if check.place == .host { words.append("--host") }
+            return words
+        case .load(let module):
+            return ["load", "--module", module]
+        }
+    }
+
+    /// Parses the words after the program name.
+    public init(arguments: [String]) throws(AgentCommandError) {
+        guard let verb = arguments.first else { throw AgentCommandError("no command") }
+        var options = try Options(Array(arguments.dropFirst()))
+        switch verb {
+        case "check":
+            guard let text = options.take("--stage") else { throw AgentCommandError("check needs --stage N") }
+            guard let number = Int(text), let stage = Stage.numbered(number), stage.isWritten else {
+                throw AgentCommandError("no written stage '\(text)'")
+            }
+            guard let module = options.take("--module") else { throw AgentCommandError("check needs --module PATH") }
+            let report = options.take("--report").map(ReportDestination.file) ?? .standardOutput
+            let place: Place = options.takeFlag("--host") ? .host : .virtualMachine
+            try options.finish()
+            self = .check(AgentCheck(stage: stage, module: module, place: place, report: report))
+        case "load":
+            guard let module = options.take("--module") else { throw AgentCommandError("load needs --module PATH") }
+            try options.finish()
+            self = .load(module: module)
+        default:
+            throw AgentCommandError("unknown command '\(verb)'")
+        }
+    }
+
+    public static let usage = """
+        usage: xtun-agent check --stage N --module PATH [--report PATH] [--host]
+               xtun-agent load --module PATH
+        """
+}
+
+/// One `check` run of the agent.
+public struct AgentCheck: Sendable, Equatable {
+    public var stage: Stage
+    /// The xtun.ko to load.
+    public var module: String
+    public var place: Place
+    /// Where the wire messages go: the VM's second serial port, or stdout.
+    public var report: ReportDestination
+
+    public init(stage: Stage, module: String, place: Place = .virtualMachine,
+                report: ReportDestination = .standardOutput) {
+        self.stage = stage
+        self.module = module
+        self.place = place
+        self.report = report
+    }
+}
+
+public enum ReportDestination: Sendable, Equatable {
+    case standardOutput
+    case file(String)
+}
+
+/// A command line the agent does not understand.
+public struct AgentCommandError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let message: String
+    init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// `--name value` pairs and `--flag`s, each at most once.
+private struct Options {
+    var words: [String]
+
+    init(_ words: [String]) throws(AgentCommandError) {
+        self.words = words
+        let names = words.filter { $0.hasPrefix("--") }
+        if let repeated = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
+            throw AgentCommandError("\(repeated) given twice")
+        }
+    }
+
+    mutating func take(_ name: String) -> String? {
+        guard let index = words.firstIndex(of: name), index + 1 < words.count else { return nil }
+        let value = words[index + 1]
+        words.removeSubrange(index...(index + 1))
+        return value
+    }
+
+    mutating func takeFlag(_ name: String) -> Bool {
+        guard let index = words.firstIndex(of: name) else { return false }
+        words.remove(at: index)
+        return true
+    }
+
+    func finish() throws(AgentCommandError) {
+        if let extra = words.first { throw AgentCommandError("unexpected '\(extra)'") }
+    }
+}

@@ -1,0 +1,10 @@
+/// The names the driver gives its module, its interface and its device
+/// (`XTUN_IFNAME` in driver/xtun.h, and the module's file name).
+public enum DriverNames {
+    /// `rmmod xtun`, `/sys/module/xtun`.
+    public static let module = "xtun"
+    /// The net_device: `/sys/class/net/xtun`.
+    public static let interface = "xtun"
+    /// The misc device: devtmpfs creates it from the misc device's name.
+    public static let characterDevice = "/dev/xtun"
+}

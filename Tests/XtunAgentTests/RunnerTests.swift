@@ -1,0 +1,61 @@
+import Glibc
+import Testing
+import XtunChecks
+@testable import XtunAgent
+
+/// The runner never lets an expectation pass without its check, and never
+/// waits for a check without a bound.
+@Suite("Runner")
+struct RunnerTests {
+    let report = CapturedReport()
+
+    func run(_ expectations: [XtunChecks.Expectation], _ checks: [GuestCheck]) -> [WireMessage] {
+        let session = Session(modulePath: "/nonexistent/xtun.ko", reporter: report.reporter)
+        let registry = GuestCheckRegistry(byStage: [(.stage01, checks)])
+        Runner(suite: Suite(stage: .stage01, expectations: expectations), session: session, registry: registry).run()
+        return report.messages()
+    }
+
+    @Test func anExpectationWithoutACheckFails() {
+        let messages = run([.registered], [])
+        #expect(report.outcome(messages, .registered)
+            == .fail(expected: "one check named registered in the agent", got: "the agent has no check for it"))
+    }
+
+    @Test func anExpectationWithTwoChecksFails() {
+        let twice = [GuestCheck(.registered, needsModule: false) { _ in "one" },
+                     GuestCheck(.registered, needsModule: false) { _ in "two" }]
+        let messages = run([.registered], twice)
+        #expect(report.outcome(messages, .registered)?.isFail == true)
+    }
+
+    @Test func aCheckThatBlocksFailsInTimeAndStopsWhatFollows() {
+        let started = Sys.now()
+        let checks = [
+            GuestCheck(.registered, needsModule: false, timeout: 0.5) { _ in Sys.sleep(seconds: 30); return "" },
+            GuestCheck(.typeEther, needsModule: false) { _ in "ran" },
+            GuestCheck(.kernelLogClean, needsModule: false, runsAfterTrouble: true) { _ in "gate ran" },
+        ]
+        let messages = run([.registered, .typeEther, .kernelLogClean], checks)
+        #expect(Sys.now() - started < 5)
+        #expect(report.outcome(messages, .registered) == .fail(
+            expected: "the check to finish within 0.5 s",
+            got: "still running after 0.5 s: a call into the kernel never returned"))
+        #expect(report.outcome(messages, .typeEther)
+            == .fail(expected: "", got: "not run: registered is still blocked in the kernel"))
+        #expect(report.outcome(messages, .kernelLogClean) == .pass("gate ran"))
+    }
+
+    @Test func aConsoleExpectationIsAnnouncedAndLeftToTheHost() {
+        let checks = [GuestCheck(.transmitWithoutXmitCrashes, needsModule: false) { _ in "provoked" }]
+        let messages = run([.buildsClean, .transmitWithoutXmitCrashes], checks)
+        #expect(messages == [.expectCrash(id: "no-xmit-oops"), .note("provoked")])
+    }
+
+    @Test func aFailureNamesTheErrnoOfTheFailingCallNotALaterOne() throws {
+        let failed = Result<[UInt8], Errno>.failure(Errno(code: EBADF))
+        errno = ENOENT  // what any later call might leave behind
+        let failure = try #require(throws: Failure.self) { try failed.get(expected: "a read") }
+        #expect(failure.got.hasPrefix("EBADF"))
+    }
+}

@@ -1,0 +1,47 @@
+import Testing
+@testable import XtunChecks
+
+/// The agent's command line is one value: what the host renders, the agent parses back.
+@Suite("Agent command line")
+struct AgentCommandTests {
+    @Test(arguments: [
+        AgentCommand.check(AgentCheck(stage: .stage03, module: "/xtun/xtun.ko", report: .file("/dev/ttyS1"))),
+        .check(AgentCheck(stage: .stage01, module: "/tmp/a b/xtun.ko", place: .host)),
+        .load(module: "/xtun/xtun.ko"),
+    ])
+    func roundTrips(_ command: AgentCommand) throws {
+        #expect(try AgentCommand(arguments: command.arguments) == command)
+    }
+
+    @Test func rendersTheWordsTheGuestRuns() {
+        let command = AgentCommand.check(AgentCheck(stage: .stage04, module: "/xtun/xtun.ko",
+                                                    report: .file("/dev/ttyS1")))
+        #expect(command.arguments == ["check", "--stage", "4", "--module", "/xtun/xtun.ko", "--report", "/dev/ttyS1"])
+    }
+
+    @Test(arguments: [
+        ([], "no command"),
+        (["check"], "check needs --stage N"),
+        (["check", "--stage", "5", "--module", "m"], "no written stage '5'"),
+        (["check", "--stage", "1"], "check needs --module PATH"),
+        (["check", "--stage", "1", "--module", "m", "--frobnicate"], "unexpected '--frobnicate'"),
+        (["check", "--stage", "1", "--stage", "2", "--module", "m"], "--stage given twice"),
+        (["dance"], "unknown command 'dance'"),
+    ])
+    func badCommandLinesSayWhy(_ arguments: [String], _ message: String) {
+        #expect(throws: AgentCommandError(message)) { try AgentCommand(arguments: arguments) }
+    }
+
+    @Test func theHostRunsWithoutWhatNeedsTheConsole() {
+        let (run, omitted) = Suite.of(.stage01).runnable(at: .host)
+        #expect(omitted.map(\.id) == ["no-xmit-oops"])
+        #expect(run.expectations.allSatisfy { $0.evaluator != .console })
+        #expect(Suite.of(.stage01).runnable(at: .virtualMachine).omitted.isEmpty)
+    }
+
+    @Test func writtenStagesAreTheOnesWithSuites() {
+        #expect(Stage.written == [.stage01, .stage02, .stage03, .stage04])
+        #expect(!Stage.stage05.isWritten)
+        #expect(Suite.of(.stage05).expectations.isEmpty)
+    }
+}
