@@ -80,7 +80,8 @@ public struct BookProblem: Sendable, Hashable, CustomStringConvertible {
 
 /// One markdown chapter and its snippets: each `<!-- xtun: REF -->` line must
 /// be followed at once by a fenced code block whose body is the referenced
-/// code. Lines inside other fenced blocks are not read as directives.
+/// code. Lines inside other fenced blocks are not read as directives (fences
+/// as `MarkdownDocument` reads them).
 public struct Chapter: Sendable, Hashable {
     /// The chapter as shown in problems, e.g. `book/02-ops.md`.
     public let path: String
@@ -90,6 +91,9 @@ public struct Chapter: Sendable, Hashable {
         self.path = path
         self.text = text
     }
+
+    /// The chapter's text, scanned for fenced code blocks and headings.
+    public var document: MarkdownDocument { MarkdownDocument(text) }
 
     /// Every snippet problem: malformed directive, unknown stage slug or
     /// pitfall, file not in the snapshot, region missing at that stage,
@@ -124,7 +128,8 @@ public struct Chapter: Sendable, Hashable {
     }
 
     private func scan(source: AnnotatedSource, stageNumbers: [String: Int]) -> Found {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let document = self.document
+        let lines = document.lines.map(\.text)
         var output: [String] = []
         var problems: [Problem] = []
         var updated = 0
@@ -137,11 +142,10 @@ public struct Chapter: Sendable, Hashable {
         var index = 0
         while index < lines.count {
             let line = lines[index]
-            if let ticks = Self.fenceOpening(line) {
+            if let block = document.fencedBlock(openingAt: index) {
                 // An ordinary code block: copy it through untouched.
-                let close = Self.fenceClose(lines, after: index, ticks: ticks) ?? lines.count - 1
-                output += lines[index...close]
-                index = close + 1
+                output += lines[block.lines]
+                index = block.lines.upperBound
                 continue
             }
             output.append(line)
@@ -156,18 +160,18 @@ public struct Chapter: Sendable, Hashable {
             }
             let expected = resolve(reference, source: source, stageNumbers: stageNumbers,
                                    snapshots: &snapshots) { report(index, $0) }
-            let fenceIndex = index + 1
-            guard fenceIndex < lines.count, let ticks = Self.fenceOpening(lines[fenceIndex]) else {
+            guard let block = document.fencedBlock(after: index) else {
                 report(index, "fence missing: `\(reference.directive)` must be followed at once by a ``` code block")
                 index += 1
                 continue
             }
-            guard let close = Self.fenceClose(lines, after: fenceIndex, ticks: ticks) else {
+            let fenceIndex = block.opening
+            guard let close = block.closing else {
                 report(fenceIndex, "code fence after `\(reference.directive)` is never closed")
                 output += lines[fenceIndex...]
                 break
             }
-            let body = Array(lines[(fenceIndex + 1)..<close])
+            let body = Array(lines[block.body])
             output.append(lines[fenceIndex])
             if let expected {
                 let want = LineDifference.lines(expected)
@@ -220,21 +224,6 @@ public struct Chapter: Sendable, Hashable {
 
     private static func joined(_ lines: [String]) -> String {
         lines.map { $0 + "\n" }.joined()
-    }
-
-    /// The number of backticks when `line` opens a fenced code block.
-    static func fenceOpening(_ line: String) -> Int? {
-        let ticks = line.prefix { $0 == "`" }.count
-        guard ticks >= 3, !line.dropFirst(ticks).contains("`") else { return nil }
-        return ticks
-    }
-
-    /// The index of the line closing a fence of `ticks` backticks opened at `open`.
-    static func fenceClose(_ lines: [String], after open: Int, ticks: Int) -> Int? {
-        lines.indices.dropFirst(open + 1).first { index in
-            let line = lines[index].trimmingCharacters(in: .whitespaces)
-            return line.count >= ticks && line.allSatisfy { $0 == "`" }
-        }
     }
 }
 

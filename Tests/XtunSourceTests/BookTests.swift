@@ -167,6 +167,40 @@ struct BookTests {
         #expect(chapter(text).verify(against: source) == [])
     }
 
+    @Test func directivesInsideLongerOrTildeFencesAreIgnored() {
+        let text = """
+            A chapter can show a snippet with its fence:
+            ````markdown
+            <!-- xtun: 02-ops/xtun.c#nonexistent -->
+            ```c
+            ```
+            <!-- xtun: 02-ops/xtun.c#also-nonexistent -->
+            ````
+            ~~~
+            <!-- xtun: 09-nope/xtun.c -->
+            ```
+            ~~~
+            """
+        #expect(chapter(text).verify(against: source) == [])
+        #expect(chapter(text).synced(from: source).text == text)
+    }
+
+    @Test func tildeFenceHoldsASnippet() {
+        let stale = "<!-- xtun: 01-init/Kbuild -->\n~~~make\nold\n```\n~~~\nafter\n"
+        #expect(chapter(stale).verify(against: source).map(\.description) == [
+            "book/02-ops.md:3: snippet 01-init/Kbuild differs from driver/: expected `obj-m += xtun.o`, found `old`",
+        ])
+        let synced = chapter(stale).synced(from: source)
+        #expect(synced.text == "<!-- xtun: 01-init/Kbuild -->\n~~~make\nobj-m += xtun.o\n~~~\nafter\n")
+        #expect(chapter(synced.text).verify(against: source) == [])
+    }
+
+    @Test func unclosedOrdinaryFenceHidesLaterDirectives() {
+        let text = "```c\ncode\n<!-- xtun: 09-nope/xtun.c -->\n"
+        #expect(chapter(text).verify(against: source) == [])
+        #expect(chapter(text).synced(from: source).text == text)
+    }
+
     @Test func injectedStageMapping() {
         let text = "<!-- xtun: two/xtun.c#xmit -->\n```\n```\n"
         #expect(chapter(text).verify(against: source, stageNumbers: ["two": 2]).count == 1)
