@@ -30,6 +30,6 @@ let package = Package(
         .testTarget(name: "XtunSourceTests", dependencies: ["XtunSource"]),
         .testTarget(name: "XtunChecksTests", dependencies: ["XtunChecks"]),
         // Depends on CheckStep so that `swift test` builds the binary its CLI tests run.
-        .testTarget(name: "XtunLabTests", dependencies: ["XtunLab", "CheckStep"]),
+        .testTarget(name: "XtunLabTests", dependencies: ["XtunLab", "XtunSource", "CheckStep"]),
     ]
 )
