@@ -95,6 +95,12 @@ public struct Chapter: Sendable, Hashable {
     /// The chapter's text, scanned for fenced code blocks and headings.
     public var document: MarkdownDocument { MarkdownDocument(text) }
 
+    /// The anchors of the chapter's headings (outside code blocks), in
+    /// order, as GitHub and mdBook make them: `## Pitfall: leak-skb` is
+    /// linked as `02-ops.md#pitfall-leak-skb`. See
+    /// `MarkdownDocument.anchor(forHeading:)`.
+    public var headingAnchors: [String] { document.headingAnchors }
+
     /// Every snippet problem: malformed directive, unknown stage slug or
     /// pitfall, file not in the snapshot, region missing at that stage,
     /// missing or unclosed fence, body that differs (at its first differing line).
@@ -280,6 +286,16 @@ public struct Book: Sendable, Hashable {
             let text = String(decoding: try Data(contentsOf: url), as: UTF8.self)
             return (url, Chapter(path: "\(prefix)/\(path)", text: text))
         }
+    }
+
+    /// The chapter at `relativePath` under the directory, e.g. `02-ops.md`.
+    ///
+    /// - Throws: the file system's error when it cannot be read.
+    public func chapter(at relativePath: String) throws -> Chapter {
+        let url = directory.appendingPathComponent(relativePath)
+        let prefix = directory.standardizedFileURL.lastPathComponent
+        let text = String(decoding: try Data(contentsOf: url), as: UTF8.self)
+        return Chapter(path: "\(prefix)/\(relativePath)", text: text)
     }
 
     /// Every snippet problem in every chapter, in chapter and line order.

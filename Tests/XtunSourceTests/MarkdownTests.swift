@@ -131,4 +131,14 @@ struct MarkdownTests {
         let document = MarkdownDocument("## Symptom\n## Fix\n## Symptom\n### Symptom\n")
         #expect(document.headingAnchors == ["symptom", "fix", "symptom-1", "symptom-2"])
     }
+
+    @Test func chapterHeadingAnchors() throws {
+        #expect(Chapter(path: "book/x.md", text: "# A b\n```\n# c\n```\n## D\n").headingAnchors == ["a-b", "d"])
+        try withTemporaryDirectory { root in
+            try write("# Loading\n", to: root.appendingPathComponent("book/01-init.md"))
+            let chapter = try Book(directory: root.appendingPathComponent("book")).chapter(at: "01-init.md")
+            #expect(chapter.path == "book/01-init.md")
+            #expect(chapter.headingAnchors == ["loading"])
+        }
+    }
 }
