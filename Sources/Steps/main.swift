@@ -208,6 +208,10 @@ func main() -> Int32 {
         fail(failure.lines)
         return failure.status
     } catch {
+        // `steps --help` and `steps help` parse to a help command whose run throws the help request.
+        if StepsCommand.exitCode(for: error) == .success {
+            StepsCommand.exit(withError: error)
+        }
         fail(["steps: \(describe(error))"])
         return 2
     }
