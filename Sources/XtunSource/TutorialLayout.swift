@@ -55,9 +55,10 @@ public struct TutorialLayout: Sendable, Hashable {
         return FileManager.default.fileExists(atPath: driver.path, isDirectory: &isDirectory) && isDirectory.boolValue
     }
 
-    /// The names of the source files in `driver/` (none if it is missing).
+    /// The relative paths of the source files under `driver/`,
+    /// subdirectories included (none if it is missing).
     public func driverFiles() -> [String] {
-        (try? AnnotatedSource.regularFiles(in: driver)) ?? []
+        (try? AnnotatedSource.sourceFiles(in: driver)) ?? []
     }
 
     /// Parses `driver/`.

@@ -130,6 +130,18 @@ struct StepsTreeTests {
         #expect(StepsTree.isBuildArtifact(name) == isArtifact)
     }
 
+    @Test func snapshotPathsCannotLeaveTheDirectory() throws {
+        try withTemporaryDirectory { root in
+            let out = root.appendingPathComponent("out")
+            let snapshot = Snapshot(stage: 1, pitfall: nil, files: ["a.c": "a\n", "../escape.c": "x\n"])
+            #expect(throws: SnapshotPathError(path: "../escape.c")) {
+                try snapshot.write(to: out)
+            }
+            #expect(!exists(root.appendingPathComponent("escape.c")))
+            #expect(!exists(out.appendingPathComponent("a.c")))
+        }
+    }
+
     @Test func snapshotWriteIntoArbitraryDirectory() throws {
         try withTemporaryDirectory { root in
             let variant = try parse(["a.c": "a\n//> 02 bug +p\nbug\n//< bug\n"])
