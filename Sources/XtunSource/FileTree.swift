@@ -60,4 +60,30 @@ enum FileTree {
             }
         }
     }
+
+    /// Removes the directories of `paths` under `directory` that are now
+    /// empty, innermost first, up to (not including) `directory` itself.
+    ///
+    /// - Returns: the relative paths of the removed directories, sorted.
+    @discardableResult
+    static func removeEmptyDirectories(of paths: [String], under directory: URL) throws -> [String] {
+        let manager = FileManager.default
+        var candidates: Set<String> = []
+        for path in paths {
+            var components = path.split(separator: "/").dropLast()
+            while !components.isEmpty {
+                candidates.insert(components.joined(separator: "/"))
+                components = components.dropLast()
+            }
+        }
+        var removed: [String] = []
+        // Deeper directories sort after their parents; remove them first.
+        for relative in candidates.sorted(by: >) {
+            let url = directory.appendingPathComponent(relative)
+            guard let contents = try? manager.contentsOfDirectory(atPath: url.path), contents.isEmpty else { continue }
+            try manager.removeItem(at: url)
+            removed.append(relative)
+        }
+        return removed.sorted()
+    }
 }
