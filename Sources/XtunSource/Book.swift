@@ -2,13 +2,15 @@ import Foundation
 import XtunChecks
 
 /// What a book snippet shows: `SLUG/FILE`, `SLUG/FILE#REGION` or
-/// `SLUG+PITFALL/FILE#REGION`, as written in `<!-- xtun: ... -->`.
+/// `SLUG+PITFALL/FILE#REGION`, as written in `<!-- xtun: ... -->`. FILE is
+/// the file's path in the stage directory and may name a subfolder:
+/// `05-test/user/xtun_test.c#main`.
 public struct SnippetReference: Sendable, Hashable, CustomStringConvertible {
     /// The stage slug, e.g. `02-ops`.
     public let slug: String
     /// The pitfall variant, if the snippet shows broken code.
     public let pitfall: String?
-    /// The file name in the snapshot, e.g. `xtun.c`.
+    /// The file's path in the snapshot, e.g. `xtun.c` or `user/xtun_test.c`.
     public let file: String
     /// The region name, or `nil` for the whole file.
     public let region: String?
@@ -20,18 +22,20 @@ public struct SnippetReference: Sendable, Hashable, CustomStringConvertible {
         self.region = region
     }
 
-    /// Parses `SLUG[+PITFALL]/FILE[#REGION]`.
+    /// Parses `SLUG[+PITFALL]/FILE[#REGION]`, where FILE is a relative path
+    /// (`user/xtun_test.c`) whose components are plain names, neither `.`
+    /// nor `..`; an absolute path or an empty component is rejected.
     public init?(_ text: String) {
-        let halves = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard halves.count == 2 else { return nil }
-        let stagePart = halves[0].split(separator: "+", omittingEmptySubsequences: false)
-        let filePart = halves[1].split(separator: "#", omittingEmptySubsequences: false)
+        guard let slash = text.firstIndex(of: "/") else { return nil }
+        let stagePart = text[..<slash].split(separator: "+", omittingEmptySubsequences: false)
+        let filePart = text[text.index(after: slash)...].split(separator: "#", omittingEmptySubsequences: false)
         guard stagePart.count <= 2, filePart.count <= 2 else { return nil }
         let slug = String(stagePart[0])
         let file = String(filePart[0])
         let pitfall = stagePart.count == 2 ? String(stagePart[1]) : nil
         let region = filePart.count == 2 ? String(filePart[1]) : nil
-        guard Self.isPlainName(slug), Self.isPlainName(file) else { return nil }
+        guard Self.isPlainName(slug), RelativePath.isValid(file),
+              file.split(separator: "/").allSatisfy(Self.isPlainName) else { return nil }
         if let pitfall, !Marker.isName(pitfall) { return nil }
         if let region, !Marker.isName(region) { return nil }
         self.init(slug: slug, pitfall: pitfall, file: file, region: region)
@@ -55,7 +59,7 @@ public struct SnippetReference: Sendable, Hashable, CustomStringConvertible {
 
     static let directivePrefix = "<!-- xtun: "
 
-    private static func isPlainName(_ text: String) -> Bool {
+    private static func isPlainName(_ text: some StringProtocol) -> Bool {
         !text.isEmpty && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
     }
 }
