@@ -40,7 +40,7 @@ let package = Package(
         .testTarget(name: "XtunAgentTests", dependencies: ["XtunAgent", "XtunLab", "XtunChecks", "XtunPackets"]),
         // Depends on CheckStep so that `swift test` builds the binary its CLI
         // tests run, and imports its commands to parse with the real parser.
-        .testTarget(name: "XtunLabTests", dependencies: ["XtunLab", "CheckStep", "XtunChecks"],
+        .testTarget(name: "XtunLabTests", dependencies: ["XtunLab", "XtunSource", "CheckStep", "XtunChecks"],
                     exclude: ["Golden"]),
     ]
 )

@@ -70,13 +70,19 @@ struct StepsCommand: ParsableCommand {
               //> NN name +pitfall  present only in that pitfall's variant
               //> NN name -pitfall  absent in that pitfall's variant
               //< name              closes the innermost block
+            Files in subfolders keep their path: driver/user/xtun_test.c
+            becomes steps/<stage>/user/xtun_test.c (hidden files and folders
+            are skipped). The marker leader follows the file's name.
             Every block is a region that a book chapter quotes with a line
               <!-- xtun: 02-ops/xtun.c#name -->
             (or 02-ops/xtun.c for a whole file, 02-ops+pitfall/xtun.c#name
-            for a variant) followed at once by a ``` code block.
+            for a variant, 05-test/user/xtun_test.c#name in a subfolder)
+            followed at once by a ``` code block.
 
             Without options, writes steps/<stage>/ for every written stage,
-            removing stale files but keeping kernel build artifacts.
+            removing stale files (in subfolders too, and folders left empty)
+            but keeping build artifacts: kernel build files (*.o, *.ko,
+            .*.cmd, ...), ELF executables, and anything in a hidden folder.
 
             Exit status: 0 success; 1 differences or marker errors;
             2 usage or environment errors.
@@ -208,6 +214,10 @@ func main() -> Int32 {
         fail(failure.lines)
         return failure.status
     } catch {
+        // `steps --help` and `steps help` parse to a help command whose run throws the help request.
+        if StepsCommand.exitCode(for: error) == .success {
+            StepsCommand.exit(withError: error)
+        }
         fail(["steps: \(describe(error))"])
         return 2
     }

@@ -55,6 +55,7 @@ public struct HostJudgeRegistry: Sendable {
     /// show an oops whose call trace has dev_hard_start_xmit calling address 0.
     static func crashOutcome(_ evidence: Evidence) -> Outcome {
         let id = Expectation.transmitWithoutXmitCrashes.id
+        if let failure = evidence.run?.reportedFailure(id) { return failure }
         guard let run = evidence.run, run.announcedCrash == id else {
             return .fail(expected: "", got: VerdictAssembler.missingReason(build: evidence.build, run: evidence.run))
         }

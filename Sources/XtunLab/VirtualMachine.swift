@@ -36,6 +36,14 @@ public struct GuestRun: Sendable {
     public var readyAt: Double? { messages.first { if case .ready = $0.message { true } else { false } }?.at }
     public var doneAt: Double? { messages.first { if case .done = $0.message { true } else { false } }?.at }
     public var finished: Bool { doneAt != nil }
+    /// A failure the agent reported for `id` (a pass it cannot report for what the host judges).
+    public func reportedFailure(_ id: String) -> Outcome? {
+        messages.lazy.compactMap { timed -> Outcome? in
+            if case .result(id, let outcome) = timed.message, outcome.isFail { return outcome }
+            return nil
+        }.first
+    }
+
     /// The expectation the agent said it would provoke a crash for, if it did.
     public var announcedCrash: String? {
         messages.lazy.compactMap { if case .expectCrash(let id) = $0.message { id } else { nil } }.first

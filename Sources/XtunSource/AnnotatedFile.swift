@@ -21,7 +21,8 @@ public struct AnnotatedFile: Sendable, Hashable {
         var isBlank: Bool { text.allSatisfy { $0 == " " || $0 == "\t" || $0 == "\r" } }
     }
 
-    /// The file name, e.g. `xtun.c`.
+    /// The file's path relative to the source directory, e.g. `xtun.c` or
+    /// `user/xtun_test.c`.
     public let name: String
     /// The file as shown in diagnostics, e.g. `driver/xtun.c`.
     public let displayPath: String
@@ -37,7 +38,8 @@ public struct AnnotatedFile: Sendable, Hashable {
     /// Parses one annotated file.
     ///
     /// - Parameters:
-    ///   - name: the file name; `*.c` and `*.h` use `//` markers, others `#`.
+    ///   - name: the file's relative path; `*.c` and `*.h` use `//` markers,
+    ///     others `#` (by the last path component).
     ///   - displayPath: how diagnostics name the file (defaults to `name`).
     ///   - knownPitfalls: when given, every pitfall in a condition must be in it.
     ///   - validStages: the stage numbers markers may name.

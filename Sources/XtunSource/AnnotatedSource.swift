@@ -3,7 +3,7 @@ import Foundation
 /// The one annotated driver source (`driver/`): every file parsed, ready to
 /// produce the snapshot of any stage or pitfall variant.
 public struct AnnotatedSource: Sendable, Hashable {
-    /// The parsed files, sorted by name.
+    /// The parsed files, sorted by path.
     public let files: [AnnotatedFile]
     /// The stage numbers markers may name.
     public let validStages: ClosedRange<Int>
@@ -14,8 +14,9 @@ public struct AnnotatedSource: Sendable, Hashable {
         self.validStages = validStages
     }
 
-    /// Parses every regular file directly in `directory` (not recursive;
-    /// dotfiles are skipped).
+    /// Parses every file under `directory`, subdirectories included (hidden
+    /// files and directories are skipped). Each file is keyed by its path
+    /// relative to `directory`, e.g. `xtun.c` or `user/xtun_test.c`.
     ///
     /// - Parameter knownPitfalls: when given, a condition naming a pitfall not
     ///   in this set is an error; when `nil`, any pitfall name is accepted.
@@ -28,7 +29,7 @@ public struct AnnotatedSource: Sendable, Hashable {
         let prefix = directory.standardizedFileURL.lastPathComponent
         var texts: [String: String] = [:]
         var problems: [SourceDiagnostic] = []
-        for name in try regularFiles(in: directory) {
+        for name in try sourceFiles(in: directory) {
             let data = try Data(contentsOf: directory.appendingPathComponent(name))
             guard let text = String(data: data, encoding: .utf8) else {
                 problems.append(SourceDiagnostic(file: "\(prefix)/\(name)", line: 1, message: "not UTF-8 text"))
@@ -47,10 +48,11 @@ public struct AnnotatedSource: Sendable, Hashable {
         return source
     }
 
-    /// Parses in-memory files (name → text).
+    /// Parses in-memory files (relative path → text).
     ///
-    /// - Parameter displayPrefix: put before each name in diagnostics, e.g. `driver/`.
-    /// - Throws: `SourceError` with every problem of every file.
+    /// - Parameter displayPrefix: put before each path in diagnostics, e.g. `driver/`.
+    /// - Throws: `SourceError` with every problem of every file, including
+    ///   a path that is not relative or has empty, `.` or `..` components.
     public static func parse(
         files: [String: String], displayPrefix: String = "",
         knownPitfalls: Set<String>? = nil,
@@ -59,6 +61,12 @@ public struct AnnotatedSource: Sendable, Hashable {
         var parsed: [AnnotatedFile] = []
         var problems: [SourceDiagnostic] = []
         for name in files.keys.sorted() {
+            guard RelativePath.isValid(name) else {
+                problems.append(SourceDiagnostic(
+                    file: displayPrefix + name, line: 1,
+                    message: "not a relative path (want components without empty, '.' or '..' ones)"))
+                continue
+            }
             do {
                 parsed.append(try AnnotatedFile.parse(
                     name: name, text: files[name] ?? "", displayPath: displayPrefix + name,
@@ -96,17 +104,10 @@ public struct AnnotatedSource: Sendable, Hashable {
         }
     }
 
-    /// Names of the regular, non-hidden files directly in `directory`, sorted.
-    static func regularFiles(in directory: URL) throws -> [String] {
-        try FileManager.default.contentsOfDirectory(atPath: directory.path)
-            .filter { name in
-                guard !name.hasPrefix(".") else { return false }
-                var isDirectory: ObjCBool = false
-                let path = directory.appendingPathComponent(name).path
-                return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
-                    && !isDirectory.boolValue
-            }
-            .sorted()
+    /// The relative paths of the non-hidden files under `directory`
+    /// (hidden directories are not searched), sorted.
+    static func sourceFiles(in directory: URL) throws -> [String] {
+        try FileTree.files(under: directory, includingHidden: false)
     }
 }
 
@@ -115,12 +116,13 @@ public struct Snapshot: Sendable, Hashable {
     public let stage: Int
     /// The pitfall variant, or `nil` for the clean stage.
     public let pitfall: String?
-    /// File name → content; files that emit nothing are absent.
+    /// Relative path (`xtun.c`, `user/xtun_test.c`) → content; files that
+    /// emit nothing are absent.
     public let files: [String: String]
-    /// File name → region name → region text.
+    /// Relative path → region name → region text.
     let regions: [String: [String: String]]
 
-    /// Creates a snapshot; `regions` is file name → region name → text.
+    /// Creates a snapshot; `regions` is relative path → region name → text.
     public init(stage: Int, pitfall: String?, files: [String: String], regions: [String: [String: String]] = [:]) {
         self.stage = stage
         self.pitfall = pitfall
@@ -143,17 +145,25 @@ public struct Snapshot: Sendable, Hashable {
         (regions[file] ?? [:]).keys.sorted()
     }
 
-    /// Writes every file into `directory` (created if needed). Files whose
-    /// content is already right are left untouched (so `make` does not
-    /// rebuild); nothing is deleted.
+    /// Writes every file into `directory`, creating it and the
+    /// subdirectories files are in (`user/` for `user/xtun_test.c`) as
+    /// needed. Files whose content is already right are left untouched (so
+    /// `make` does not rebuild); nothing is deleted.
     ///
-    /// - Returns: the names of the files that were (re)written, sorted.
+    /// - Returns: the relative paths of the files that were (re)written, sorted.
+    /// - Throws: `SnapshotPathError` for a path that would leave `directory`,
+    ///   or the file system's error.
     @discardableResult
     public func write(to directory: URL) throws -> [String] {
+        if let unsafe = files.keys.sorted().first(where: { !RelativePath.isValid($0) }) {
+            throw SnapshotPathError(path: unsafe)
+        }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var written: [String] = []
         for name in files.keys.sorted() {
             let url = directory.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(),
+                                                    withIntermediateDirectories: true)
             let data = Data(files[name, default: ""].utf8)
             if (try? Data(contentsOf: url)) == data { continue }
             try data.write(to: url, options: .atomic)
@@ -161,4 +171,12 @@ public struct Snapshot: Sendable, Hashable {
         }
         return written
     }
+}
+
+/// A snapshot file's path is not a relative path inside the directory it
+/// is written to (it is absolute, or has an empty, `.` or `..` component).
+public struct SnapshotPathError: Error, Sendable, Hashable, CustomStringConvertible {
+    public let path: String
+
+    public var description: String { "snapshot file '\(path)' is not a relative path inside the directory" }
 }

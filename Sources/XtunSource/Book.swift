@@ -2,13 +2,15 @@ import Foundation
 import XtunChecks
 
 /// What a book snippet shows: `SLUG/FILE`, `SLUG/FILE#REGION` or
-/// `SLUG+PITFALL/FILE#REGION`, as written in `<!-- xtun: ... -->`.
+/// `SLUG+PITFALL/FILE#REGION`, as written in `<!-- xtun: ... -->`. FILE is
+/// the file's path in the stage directory and may name a subfolder:
+/// `05-test/user/xtun_test.c#main`.
 public struct SnippetReference: Sendable, Hashable, CustomStringConvertible {
     /// The stage slug, e.g. `02-ops`.
     public let slug: String
     /// The pitfall variant, if the snippet shows broken code.
     public let pitfall: String?
-    /// The file name in the snapshot, e.g. `xtun.c`.
+    /// The file's path in the snapshot, e.g. `xtun.c` or `user/xtun_test.c`.
     public let file: String
     /// The region name, or `nil` for the whole file.
     public let region: String?
@@ -20,18 +22,20 @@ public struct SnippetReference: Sendable, Hashable, CustomStringConvertible {
         self.region = region
     }
 
-    /// Parses `SLUG[+PITFALL]/FILE[#REGION]`.
+    /// Parses `SLUG[+PITFALL]/FILE[#REGION]`, where FILE is a relative path
+    /// (`user/xtun_test.c`) whose components are plain names, neither `.`
+    /// nor `..`; an absolute path or an empty component is rejected.
     public init?(_ text: String) {
-        let halves = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard halves.count == 2 else { return nil }
-        let stagePart = halves[0].split(separator: "+", omittingEmptySubsequences: false)
-        let filePart = halves[1].split(separator: "#", omittingEmptySubsequences: false)
+        guard let slash = text.firstIndex(of: "/") else { return nil }
+        let stagePart = text[..<slash].split(separator: "+", omittingEmptySubsequences: false)
+        let filePart = text[text.index(after: slash)...].split(separator: "#", omittingEmptySubsequences: false)
         guard stagePart.count <= 2, filePart.count <= 2 else { return nil }
         let slug = String(stagePart[0])
         let file = String(filePart[0])
         let pitfall = stagePart.count == 2 ? String(stagePart[1]) : nil
         let region = filePart.count == 2 ? String(filePart[1]) : nil
-        guard Self.isPlainName(slug), Self.isPlainName(file) else { return nil }
+        guard Self.isPlainName(slug), RelativePath.isValid(file),
+              file.split(separator: "/").allSatisfy(Self.isPlainName) else { return nil }
         if let pitfall, !Marker.isName(pitfall) { return nil }
         if let region, !Marker.isName(region) { return nil }
         self.init(slug: slug, pitfall: pitfall, file: file, region: region)
@@ -55,7 +59,7 @@ public struct SnippetReference: Sendable, Hashable, CustomStringConvertible {
 
     static let directivePrefix = "<!-- xtun: "
 
-    private static func isPlainName(_ text: String) -> Bool {
+    private static func isPlainName(_ text: some StringProtocol) -> Bool {
         !text.isEmpty && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
     }
 }
@@ -80,7 +84,8 @@ public struct BookProblem: Sendable, Hashable, CustomStringConvertible {
 
 /// One markdown chapter and its snippets: each `<!-- xtun: REF -->` line must
 /// be followed at once by a fenced code block whose body is the referenced
-/// code. Lines inside other fenced blocks are not read as directives.
+/// code. Lines inside other fenced blocks are not read as directives (fences
+/// as `MarkdownDocument` reads them).
 public struct Chapter: Sendable, Hashable {
     /// The chapter as shown in problems, e.g. `book/02-ops.md`.
     public let path: String
@@ -90,6 +95,15 @@ public struct Chapter: Sendable, Hashable {
         self.path = path
         self.text = text
     }
+
+    /// The chapter's text, scanned for fenced code blocks and headings.
+    public var document: MarkdownDocument { MarkdownDocument(text) }
+
+    /// The anchors of the chapter's headings (outside code blocks), in
+    /// order, as GitHub and mdBook make them: `## Pitfall: leak-skb` is
+    /// linked as `02-ops.md#pitfall-leak-skb`. See
+    /// `MarkdownDocument.anchor(forHeading:)`.
+    public var headingAnchors: [String] { document.headingAnchors }
 
     /// Every snippet problem: malformed directive, unknown stage slug or
     /// pitfall, file not in the snapshot, region missing at that stage,
@@ -124,7 +138,8 @@ public struct Chapter: Sendable, Hashable {
     }
 
     private func scan(source: AnnotatedSource, stageNumbers: [String: Int]) -> Found {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let document = self.document
+        let lines = document.lines.map(\.text)
         var output: [String] = []
         var problems: [Problem] = []
         var updated = 0
@@ -137,11 +152,10 @@ public struct Chapter: Sendable, Hashable {
         var index = 0
         while index < lines.count {
             let line = lines[index]
-            if let ticks = Self.fenceOpening(line) {
+            if let block = document.fencedBlock(openingAt: index) {
                 // An ordinary code block: copy it through untouched.
-                let close = Self.fenceClose(lines, after: index, ticks: ticks) ?? lines.count - 1
-                output += lines[index...close]
-                index = close + 1
+                output += lines[block.lines]
+                index = block.lines.upperBound
                 continue
             }
             output.append(line)
@@ -156,18 +170,18 @@ public struct Chapter: Sendable, Hashable {
             }
             let expected = resolve(reference, source: source, stageNumbers: stageNumbers,
                                    snapshots: &snapshots) { report(index, $0) }
-            let fenceIndex = index + 1
-            guard fenceIndex < lines.count, let ticks = Self.fenceOpening(lines[fenceIndex]) else {
+            guard let block = document.fencedBlock(after: index) else {
                 report(index, "fence missing: `\(reference.directive)` must be followed at once by a ``` code block")
                 index += 1
                 continue
             }
-            guard let close = Self.fenceClose(lines, after: fenceIndex, ticks: ticks) else {
+            let fenceIndex = block.opening
+            guard let close = block.closing else {
                 report(fenceIndex, "code fence after `\(reference.directive)` is never closed")
                 output += lines[fenceIndex...]
                 break
             }
-            let body = Array(lines[(fenceIndex + 1)..<close])
+            let body = Array(lines[block.body])
             output.append(lines[fenceIndex])
             if let expected {
                 let want = LineDifference.lines(expected)
@@ -220,21 +234,6 @@ public struct Chapter: Sendable, Hashable {
 
     private static func joined(_ lines: [String]) -> String {
         lines.map { $0 + "\n" }.joined()
-    }
-
-    /// The number of backticks when `line` opens a fenced code block.
-    static func fenceOpening(_ line: String) -> Int? {
-        let ticks = line.prefix { $0 == "`" }.count
-        guard ticks >= 3, !line.dropFirst(ticks).contains("`") else { return nil }
-        return ticks
-    }
-
-    /// The index of the line closing a fence of `ticks` backticks opened at `open`.
-    static func fenceClose(_ lines: [String], after open: Int, ticks: Int) -> Int? {
-        lines.indices.dropFirst(open + 1).first { index in
-            let line = lines[index].trimmingCharacters(in: .whitespaces)
-            return line.count >= ticks && line.allSatisfy { $0 == "`" }
-        }
     }
 }
 
@@ -291,6 +290,16 @@ public struct Book: Sendable, Hashable {
             let text = String(decoding: try Data(contentsOf: url), as: UTF8.self)
             return (url, Chapter(path: "\(prefix)/\(path)", text: text))
         }
+    }
+
+    /// The chapter at `relativePath` under the directory, e.g. `02-ops.md`.
+    ///
+    /// - Throws: the file system's error when it cannot be read.
+    public func chapter(at relativePath: String) throws -> Chapter {
+        let url = directory.appendingPathComponent(relativePath)
+        let prefix = directory.standardizedFileURL.lastPathComponent
+        let text = String(decoding: try Data(contentsOf: url), as: UTF8.self)
+        return Chapter(path: "\(prefix)/\(relativePath)", text: text)
     }
 
     /// Every snippet problem in every chapter, in chapter and line order.

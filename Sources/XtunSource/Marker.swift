@@ -6,9 +6,11 @@ public enum CommentLeader: String, Sendable, Hashable {
     case slashes = "//"
     case hash = "#"
 
-    /// The leader used by a file with this name.
+    /// The leader used by a file with this name; for a path such as
+    /// `user/Makefile` only the last component counts.
     public init(fileName: String) {
-        self = fileName.hasSuffix(".c") || fileName.hasSuffix(".h") ? .slashes : .hash
+        let name = RelativePath.lastComponent(fileName)
+        self = name.hasSuffix(".c") || name.hasSuffix(".h") ? .slashes : .hash
     }
 }
 

@@ -2,11 +2,13 @@ import Foundation
 import XtunChecks
 
 /// The generated per-stage snapshots, `steps/<slug>/`: writes them from the
-/// annotated source and checks that they match it.
+/// annotated source and checks that they match it, subdirectories included
+/// (`steps/05-test/user/xtun_test.c`). Files are named by their path in the
+/// stage directory.
 ///
-/// Kernel build artifacts (see `isBuildArtifact(_:)`) in a stage directory
-/// are never deleted or reported, sub-directories are left alone, and so are
-/// the directories of stages that are not asked for.
+/// Build artifacts (see `isBuildArtifact(_:in:)`) in a stage directory are
+/// never deleted or reported, and neither are the directories of stages that
+/// are not asked for.
 public struct StepsTree: Sendable, Hashable {
     /// The `steps/` directory.
     public let directory: URL
@@ -18,11 +20,12 @@ public struct StepsTree: Sendable, Hashable {
     /// What `write` did in one stage directory.
     public struct WriteSummary: Sendable, Hashable, CustomStringConvertible {
         public let slug: String
-        /// The files the snapshot has, sorted.
+        /// The files the snapshot has, as relative paths, sorted.
         public let files: [String]
         /// The files that were created or rewritten, sorted.
         public let written: [String]
-        /// Stale files that were deleted, sorted.
+        /// Stale files that were deleted, sorted (directories they leave
+        /// empty are deleted too, and not listed).
         public let removed: [String]
 
         /// `steps/01-init: 4 files, 1 written, 0 removed`.
@@ -31,8 +34,9 @@ public struct StepsTree: Sendable, Hashable {
         }
     }
 
-    /// Writes `steps/<slug>/` for each stage and deletes files there that the
-    /// generator did not produce (build artifacts excepted).
+    /// Writes `steps/<slug>/` for each stage and deletes files there, in
+    /// subdirectories too, that the generator did not produce (build
+    /// artifacts excepted), then the directories that this leaves empty.
     @discardableResult
     public func write(_ source: AnnotatedSource, stages: [Stage] = Stage.written) throws -> [WriteSummary] {
         try stages.map { stage in
@@ -41,10 +45,11 @@ public struct StepsTree: Sendable, Hashable {
             let written = try snapshot.write(to: stageDirectory)
             var removed: [String] = []
             for name in try Self.files(in: stageDirectory)
-            where snapshot.files[name] == nil && !Self.isBuildArtifact(name) {
+            where snapshot.files[name] == nil && !Self.isBuildArtifact(name, in: stageDirectory) {
                 try FileManager.default.removeItem(at: stageDirectory.appendingPathComponent(name))
                 removed.append(name)
             }
+            try FileTree.removeEmptyDirectories(of: removed, under: stageDirectory)
             return WriteSummary(slug: stage.slug, files: snapshot.files.keys.sorted(),
                                 written: written, removed: removed)
         }
@@ -66,7 +71,7 @@ public struct StepsTree: Sendable, Hashable {
             let present = Set(try Self.files(in: stageDirectory))
             for name in Set(snapshot.files.keys).union(present).sorted() {
                 guard let expected = snapshot.files[name] else {
-                    if !Self.isBuildArtifact(name) {
+                    if !Self.isBuildArtifact(name, in: stageDirectory) {
                         differences.append(.extraFile(slug: stage.slug, file: name))
                     }
                     continue
@@ -86,25 +91,41 @@ public struct StepsTree: Sendable, Hashable {
         return differences
     }
 
-    /// Whether `name` is something `make` leaves in a module directory:
-    /// `*.o *.ko *.mod *.mod.c *.cmd .*.cmd *.symvers modules.order
-    /// Module.symvers .module-common.o`.
-    public static func isBuildArtifact(_ name: String) -> Bool {
+    /// Whether the file at `path` (relative to a stage directory) is, by its
+    /// path alone, something a build leaves: anything inside a hidden
+    /// directory (`.tmp_versions/`), or a file named like what `make` leaves
+    /// in a module directory: `*.o *.ko *.mod *.mod.c *.cmd .*.cmd *.symvers
+    /// modules.order Module.symvers .module-common.o`.
+    public static func isBuildArtifact(_ path: String) -> Bool {
+        guard !RelativePath.isInHiddenDirectory(path) else { return true }
+        let name = String(RelativePath.lastComponent(path))
         let suffixes = [".o", ".ko", ".mod", ".mod.c", ".cmd", ".symvers"]
         let names: Set = ["modules.order", "Module.symvers", ".module-common.o"]
         return names.contains(name) || suffixes.contains { name.hasSuffix($0) && name.count > $0.count }
     }
 
-    /// Regular files (hidden ones included) directly in `directory`, sorted.
+    /// Whether the file at `path` in `directory` is a build artifact: by its
+    /// path (`isBuildArtifact(_:)`), or because it is an ELF file, such as a
+    /// compiled userspace program, which has no suffix to tell it by.
+    public static func isBuildArtifact(_ path: String, in directory: URL) -> Bool {
+        isBuildArtifact(path) || isELFFile(at: directory.appendingPathComponent(path))
+    }
+
+    /// Whether the file at `url` starts with the ELF magic `\u{7f}ELF`.
+    public static func isELFFile(at url: URL) -> Bool {
+        guard let handle = try? FileHandle(forReadingFrom: url) else { return false }
+        defer { try? handle.close() }
+        let magic = (try? handle.read(upToCount: elfMagic.count)) ?? nil
+        return magic == elfMagic
+    }
+
+    /// The first four bytes of every ELF file.
+    static let elfMagic = Data([0x7f, 0x45, 0x4c, 0x46])
+
+    /// The relative paths of every file under `directory`, hidden ones and
+    /// those in hidden directories included, sorted.
     static func files(in directory: URL) throws -> [String] {
-        try FileManager.default.contentsOfDirectory(atPath: directory.path)
-            .filter { name in
-                var isDirectory: ObjCBool = false
-                let path = directory.appendingPathComponent(name).path
-                return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
-                    && !isDirectory.boolValue
-            }
-            .sorted()
+        try FileTree.files(under: directory, includingHidden: true)
     }
 }
 

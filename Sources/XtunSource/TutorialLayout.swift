@@ -46,18 +46,16 @@ public struct TutorialLayout: Sendable, Hashable {
         Pitfall.named(name)?.stage.number
     }
 
-    /// The slugs of the stages `steps/` is generated for (`Stage.written`).
-    public static var writtenStageSlugs: [String] { Stage.written.map(\.slug) }
-
     /// Whether `driver/` exists as a directory.
     public var hasDriverDirectory: Bool {
         var isDirectory: ObjCBool = false
         return FileManager.default.fileExists(atPath: driver.path, isDirectory: &isDirectory) && isDirectory.boolValue
     }
 
-    /// The names of the source files in `driver/` (none if it is missing).
+    /// The relative paths of the source files under `driver/`,
+    /// subdirectories included (none if it is missing).
     public func driverFiles() -> [String] {
-        (try? AnnotatedSource.regularFiles(in: driver)) ?? []
+        (try? AnnotatedSource.sourceFiles(in: driver)) ?? []
     }
 
     /// Parses `driver/`.

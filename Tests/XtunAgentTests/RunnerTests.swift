@@ -52,6 +52,14 @@ struct RunnerTests {
         #expect(messages == [.expectCrash(id: "no-xmit-oops"), .note("provoked")])
     }
 
+    @Test func aConsoleExpectationThatCannotBeProvokedIsReportedFailed() {
+        let checks = [GuestCheck(.transmitWithoutXmitCrashes, needsModule: false) { _ in
+            throw Failure(expected: "xtun loaded", got: "insmod: exit 1") }]
+        let messages = run([.transmitWithoutXmitCrashes], checks)
+        #expect(report.outcome(messages, .transmitWithoutXmitCrashes)
+            == .fail(expected: "xtun loaded", got: "insmod: exit 1"))
+    }
+
     @Test func aFailureNamesTheErrnoOfTheFailingCallNotALaterOne() throws {
         let failed = Result<[UInt8], Errno>.failure(Errno(code: EBADF))
         errno = ENOENT  // what any later call might leave behind

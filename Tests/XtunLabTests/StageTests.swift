@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import XtunChecks
 @testable import XtunLab
+import XtunSource
 
 /// Every check runs in a booted kernel: each stage must pass on both
 /// kernels, and every check must be seen to fail (gates in the issue).

@@ -32,25 +32,4 @@ struct TranscriptTests {
         #expect(normalizer.normalize("[01-init] 12 passed, 0 failed") != normalizer.normalize("[01-init] 11 passed, 1 failed"))
         #expect(normalizer.normalize("tx_packets +3") != normalizer.normalize("tx_packets +4"))
     }
-
-    @Test func parsesBookTranscripts() {
-        let markdown = """
-            Text.
-
-            <!-- transcript: check-step 2 --pitfall leak-skb -->
-            ```text
-            $ swift run check-step 2 --pitfall leak-skb
-            [02-ops] FAIL  something
-            ```
-
-            <!-- transcript: check-step 1 --kernel 6.12 -->
-            ```
-            [01-init] PASS  x
-            ```
-            """
-        let found = BookTranscript.parse(markdown, chapter: "02-ops.md")
-        #expect(found.map(\.command) == ["check-step 2 --pitfall leak-skb", "check-step 1 --kernel 6.12"])
-        #expect(found[0].output == "[02-ops] FAIL  something")
-        #expect(found[0].line == 3)
-    }
 }

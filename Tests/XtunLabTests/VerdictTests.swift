@@ -76,6 +76,13 @@ struct VerdictTests {
         #expect(finale.outcome.isFail)
     }
 
+    @Test func theFinaleSaysWhyTheAgentCouldNotProvokeIt() {
+        let reason = Outcome.fail(expected: "", got: "not run: the kernel oopsed earlier")
+        let finale = VerdictAssembler(suite: suite).results(
+            build: clean, run: run([.ready(uptime: 1), .result(id: "no-xmit-oops", outcome: reason)])).last!
+        #expect(finale.outcome == reason)
+    }
+
     @Test func anExpectationWithoutItsHostJudgeFails() {
         var assembler = VerdictAssembler(suite: suite)
         assembler.judges = HostJudgeRegistry(byStage: [])

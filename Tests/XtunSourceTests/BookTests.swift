@@ -167,6 +167,40 @@ struct BookTests {
         #expect(chapter(text).verify(against: source) == [])
     }
 
+    @Test func directivesInsideLongerOrTildeFencesAreIgnored() {
+        let text = """
+            A chapter can show a snippet with its fence:
+            ````markdown
+            <!-- xtun: 02-ops/xtun.c#nonexistent -->
+            ```c
+            ```
+            <!-- xtun: 02-ops/xtun.c#also-nonexistent -->
+            ````
+            ~~~
+            <!-- xtun: 09-nope/xtun.c -->
+            ```
+            ~~~
+            """
+        #expect(chapter(text).verify(against: source) == [])
+        #expect(chapter(text).synced(from: source).text == text)
+    }
+
+    @Test func tildeFenceHoldsASnippet() {
+        let stale = "<!-- xtun: 01-init/Kbuild -->\n~~~make\nold\n```\n~~~\nafter\n"
+        #expect(chapter(stale).verify(against: source).map(\.description) == [
+            "book/02-ops.md:3: snippet 01-init/Kbuild differs from driver/: expected `obj-m += xtun.o`, found `old`",
+        ])
+        let synced = chapter(stale).synced(from: source)
+        #expect(synced.text == "<!-- xtun: 01-init/Kbuild -->\n~~~make\nobj-m += xtun.o\n~~~\nafter\n")
+        #expect(chapter(synced.text).verify(against: source) == [])
+    }
+
+    @Test func unclosedOrdinaryFenceHidesLaterDirectives() {
+        let text = "```c\ncode\n<!-- xtun: 09-nope/xtun.c -->\n"
+        #expect(chapter(text).verify(against: source) == [])
+        #expect(chapter(text).synced(from: source).text == text)
+    }
+
     @Test func injectedStageMapping() {
         let text = "<!-- xtun: two/xtun.c#xmit -->\n```\n```\n"
         #expect(chapter(text).verify(against: source, stageNumbers: ["two": 2]).count == 1)
@@ -182,9 +216,43 @@ struct BookTests {
         #expect(SnippetReference(directive: " <!-- xtun: 01-init/Kbuild -->") == nil)
         #expect(SnippetReference(directive: "<!-- xtun: 01-init/Kbuild --> ") == nil)
         #expect(SnippetReference(directive: "<!-- xtun: 01-init -->") == nil)
-        #expect(SnippetReference(directive: "<!-- xtun: 01-init/a/b.c -->") == nil)
         #expect(SnippetReference("02-ops+leak-skb/xtun.c#xmit")?.directive
             == "<!-- xtun: 02-ops+leak-skb/xtun.c#xmit -->")
+    }
+
+    @Test func snippetReferencesWithPaths() {
+        #expect(SnippetReference("05-test/user/xtun_test.c#main")
+            == SnippetReference(slug: "05-test", file: "user/xtun_test.c", region: "main"))
+        #expect(SnippetReference(directive: "<!-- xtun: 01-init/a/b.c -->")
+            == SnippetReference(slug: "01-init", file: "a/b.c"))
+        #expect(SnippetReference("05-test+p/user/deep/x.c")
+            == SnippetReference(slug: "05-test", pitfall: "p", file: "user/deep/x.c"))
+        #expect(SnippetReference("05-test/user/xtun_test.c#main")?.description == "05-test/user/xtun_test.c#main")
+        for bad in ["05-test/../x.c", "05-test/user/../x.c", "05-test/./x.c", "05-test//x.c", "05-test/user//x.c",
+                    "05-test/user/", "05-test/", "/05-test/x.c", "/x.c", "05-test/user/x.c#a#b", "05-test/us er/x.c"] {
+            #expect(SnippetReference(bad) == nil, "\(bad) was accepted")
+        }
+    }
+
+    @Test func snippetFromASubfolder() throws {
+        let source = try parse([
+            "Kbuild": "#> 01 obj\nobj-m += xtun.o\n#< obj\n",
+            "user/xtun_test.c": "#include <stdio.h>\n//> 05 main\nint main(void)\n{\n}\n//< main\n",
+        ])
+        let text = """
+            <!-- xtun: 05-test/user/xtun_test.c#main -->
+            ```c
+            int main(void)
+            {
+            }
+            ```
+            <!-- xtun: 05-test/user/missing.c -->
+            ```
+            ```
+            """
+        #expect(chapter(text).verify(against: source).map(\.description) == [
+            "book/02-ops.md:7: file 'user/missing.c' is not in the 05-test snapshot (it has: Kbuild, user/xtun_test.c)",
+        ])
     }
 
     @Test func bookDirectoryVerifyAndSync() throws {

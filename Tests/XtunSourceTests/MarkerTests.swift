@@ -227,17 +227,49 @@ struct MarkerTests {
             """]) == [])
     }
 
-    @Test func loadReadsDirectorySkippingDotfilesAndSubdirectories() throws {
+    @Test func loadReadsSubdirectoriesSkippingHiddenOnes() throws {
         try withTemporaryDirectory { root in
             let driver = root.appendingPathComponent("driver")
             try write("//> 01 init\nint x;\n//< init\n", to: driver.appendingPathComponent("xtun.c"))
             try write("#> 01 obj\nobj-m += xtun.o\n#< obj\n", to: driver.appendingPathComponent("Kbuild"))
-            try write("//> 99 broken\n", to: driver.appendingPathComponent(".hidden.c"))
-            try write("//> 99 broken\n", to: driver.appendingPathComponent("sub/inner.c"))
+            try write("//> 05 main\nint main(void)\n//< main\n", to: driver.appendingPathComponent("user/xtun_test.c"))
+            try write("#> 05 all\nall: xtun_test\n#< all\n", to: driver.appendingPathComponent("user/Makefile"))
+            try write("notes\n", to: driver.appendingPathComponent("user/doc/notes.txt"))
+            for hidden in [".hidden.c", ".git/inner.c", "user/.hidden.c", "user/.cache/x.c"] {
+                try write("//> 99 broken\n", to: driver.appendingPathComponent(hidden))
+            }
             let source = try AnnotatedSource.load(directory: driver)
-            #expect(source.files.map(\.name) == ["Kbuild", "xtun.c"])
-            #expect(source.snapshot(stage: 1).files == ["xtun.c": "int x;\n", "Kbuild": "obj-m += xtun.o\n"])
+            #expect(source.files.map(\.name)
+                == ["Kbuild", "user/Makefile", "user/doc/notes.txt", "user/xtun_test.c", "xtun.c"])
+            #expect(source.snapshot(stage: 1).files == [
+                "xtun.c": "int x;\n", "Kbuild": "obj-m += xtun.o\n", "user/doc/notes.txt": "notes\n",
+            ])
+            #expect(text(source, "user/xtun_test.c", stage: 5) == "int main(void)\n")
+            #expect(text(source, "user/Makefile", stage: 5) == "all: xtun_test\n")
+            #expect(source.snapshot(stage: 5).region(file: "user/xtun_test.c", name: "main") == "int main(void)\n")
         }
+    }
+
+    @Test func loadNamesSubdirectoryFilesInDiagnostics() throws {
+        try withTemporaryDirectory { root in
+            let driver = root.appendingPathComponent("driver")
+            try write("ok\n", to: driver.appendingPathComponent("xtun.c"))
+            try write("#> 05 all\n", to: driver.appendingPathComponent("user/Makefile"))
+            #expect(throws: SourceError(diagnostics: [
+                SourceDiagnostic(file: "driver/user/Makefile", line: 1, message: "block 'all' is never closed"),
+            ])) {
+                try AnnotatedSource.load(directory: driver)
+            }
+        }
+    }
+
+    @Test func pathsMustStayInsideTheSource() {
+        #expect(diagnostics(["../x.c": "a\n", "./a.c": "a\n", "/abs.c": "a\n", "a//b.c": "a\n", "ok/b.c": "b\n"]) == [
+            "driver/../x.c:1: not a relative path (want components without empty, '.' or '..' ones)",
+            "driver/./a.c:1: not a relative path (want components without empty, '.' or '..' ones)",
+            "driver//abs.c:1: not a relative path (want components without empty, '.' or '..' ones)",
+            "driver/a//b.c:1: not a relative path (want components without empty, '.' or '..' ones)",
+        ])
     }
 
     @Test func markerReading() {
@@ -252,6 +284,9 @@ struct MarkerTests {
         #expect(Marker.read("//> 02 x", leader: .hash) == .text)
         #expect(CommentLeader(fileName: "xtun.h") == .slashes)
         #expect(CommentLeader(fileName: "Makefile") == .hash)
+        #expect(CommentLeader(fileName: "user/xtun_test.c") == .slashes)
+        #expect(CommentLeader(fileName: "user/Makefile") == .hash)
+        #expect(CommentLeader(fileName: "lib.c/Makefile") == .hash, "only the last path component counts")
         #expect(StageRange(from: 2, through: 3).description == "02-03")
         #expect(BlockHeader(stages: StageRange(from: 1), name: "a", condition: .except("p")).description == "01 a -p")
     }

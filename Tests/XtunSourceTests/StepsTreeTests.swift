@@ -39,7 +39,7 @@ struct StepsTreeTests {
         }
     }
 
-    @Test func writeRemovesStaleFilesButKeepsArtifactsSubdirectoriesAndOtherStages() throws {
+    @Test func writeRemovesStaleFilesButKeepsArtifactsHiddenDirectoriesAndOtherStages() throws {
         try withTemporaryDirectory { root in
             let steps = StepsTree(directory: root.appendingPathComponent("steps"))
             let stageOne = root.appendingPathComponent("steps/01-init")
@@ -128,6 +128,107 @@ struct StepsTreeTests {
     ])
     func buildArtifacts(name: String, isArtifact: Bool) {
         #expect(StepsTree.isBuildArtifact(name) == isArtifact)
+    }
+
+    @Test(arguments: [
+        ("user/xtun_test.o", true), ("user/.xtun_test.o.cmd", true), ("user/modules.order", true),
+        (".tmp_versions/xtun.mod", true), (".tmp_versions/notes.txt", true), ("user/.deps/x.d", true),
+        ("user/xtun_test.c", false), ("user/Makefile", false), ("user/.stale", false), ("user/xtun_test", false),
+    ])
+    func buildArtifactsInSubfolders(path: String, isArtifact: Bool) {
+        #expect(StepsTree.isBuildArtifact(path) == isArtifact)
+    }
+
+    @Test func elfFilesAreBuildArtifacts() throws {
+        try withTemporaryDirectory { root in
+            try write("\u{7f}ELF\u{2}\u{1}\u{1}\0rest", to: root.appendingPathComponent("user/xtun_test"))
+            try write("#!/bin/sh\n", to: root.appendingPathComponent("user/script"))
+            try write("\u{7f}EL", to: root.appendingPathComponent("short"))
+            #expect(StepsTree.isBuildArtifact("user/xtun_test", in: root))
+            #expect(!StepsTree.isBuildArtifact("user/script", in: root))
+            #expect(!StepsTree.isBuildArtifact("short", in: root))
+            #expect(!StepsTree.isBuildArtifact("missing", in: root))
+            #expect(StepsTree.isBuildArtifact("missing.ko", in: root))
+        }
+    }
+
+    /// `source` plus a userspace program in `user/` from stage 02 on.
+    func sourceWithSubfolder() throws -> AnnotatedSource {
+        try parse([
+            "Kbuild": "#> 01 obj\nobj-m += xtun.o\n#< obj\n",
+            "user/xtun_test.c": "//> 02 main\nint main(void)\n{\n\treturn 0;\n}\n//< main\n",
+            "user/Makefile": "#> 02 all\nall: xtun_test\n#< all\n",
+        ])
+    }
+
+    @Test func writeAndCheckSubfolders() throws {
+        let source = try sourceWithSubfolder()
+        try withTemporaryDirectory { root in
+            let steps = StepsTree(directory: root.appendingPathComponent("steps"))
+            let summaries = try steps.write(source, stages: stages(1, 2))
+            #expect(summaries.map(\.files) == [["Kbuild"], ["Kbuild", "user/Makefile", "user/xtun_test.c"]])
+            #expect(summaries.map(\.written) == summaries.map(\.files))
+            #expect(try read(root.appendingPathComponent("steps/02-ops/user/Makefile")) == "all: xtun_test\n")
+            #expect(!exists(root.appendingPathComponent("steps/01-init/user")))
+            #expect(try steps.check(source, stages: stages(1, 2)) == [])
+            #expect(try steps.write(source, stages: stages(1, 2)).flatMap(\.written) == [])
+        }
+    }
+
+    @Test func writeRemovesStaleFilesInSubfoldersButKeepsArtifacts() throws {
+        let source = try sourceWithSubfolder()
+        try withTemporaryDirectory { root in
+            let steps = StepsTree(directory: root.appendingPathComponent("steps"))
+            let two = root.appendingPathComponent("steps/02-ops")
+            let kept = ["user/xtun_test", "user/xtun_test.o", "user/.xtun_test.o.cmd", "user/.deps/main.d",
+                        ".tmp_versions/xtun.mod"]
+            try write("\u{7f}ELF\u{2}\u{1}\u{1}", to: two.appendingPathComponent("user/xtun_test"))
+            for path in kept.dropFirst() { try write("built\n", to: two.appendingPathComponent(path)) }
+            let stale = ["old/only.txt", "old/deeper/x.c", "user/old.c", "user/.stale", "user/tmp/x.txt"]
+            for path in stale { try write("stale\n", to: two.appendingPathComponent(path)) }
+
+            let summaries = try steps.write(source, stages: stages(2))
+            #expect(summaries.first?.removed == stale.sorted())
+            for path in kept {
+                #expect(exists(two.appendingPathComponent(path)), "\(path) was deleted")
+            }
+            #expect(!exists(two.appendingPathComponent("old")), "a folder left empty stays")
+            #expect(!exists(two.appendingPathComponent("user/tmp")), "a folder left empty stays")
+            #expect(try steps.check(source, stages: stages(2)) == [])
+        }
+    }
+
+    @Test func checkFindsDifferencesInSubfolders() throws {
+        let source = try sourceWithSubfolder()
+        try withTemporaryDirectory { root in
+            let steps = StepsTree(directory: root.appendingPathComponent("steps"))
+            try steps.write(source, stages: stages(2))
+            let user = root.appendingPathComponent("steps/02-ops/user")
+            try FileManager.default.removeItem(at: user.appendingPathComponent("Makefile"))
+            try write("extra\n", to: user.appendingPathComponent("notes/extra.txt"))
+            try write("int main(void)\n{\n\treturn 1;\n}\n", to: user.appendingPathComponent("xtun_test.c"))
+            try write("\u{7f}ELF", to: user.appendingPathComponent("xtun_test"))
+            try write("cache\n", to: user.appendingPathComponent(".cache/x"))
+
+            let differences = try steps.check(source, stages: stages(2))
+            #expect(differences.map(\.description) == [
+                "steps/02-ops/user/Makefile: missing (driver/ produces it at this stage)",
+                "steps/02-ops/user/notes/extra.txt: not produced by driver/ at this stage",
+                "steps/02-ops/user/xtun_test.c:3: differs from driver/: expected `\treturn 0;`, found `\treturn 1;`",
+            ])
+        }
+    }
+
+    @Test func snapshotPathsCannotLeaveTheDirectory() throws {
+        try withTemporaryDirectory { root in
+            let out = root.appendingPathComponent("out")
+            let snapshot = Snapshot(stage: 1, pitfall: nil, files: ["a.c": "a\n", "../escape.c": "x\n"])
+            #expect(throws: SnapshotPathError(path: "../escape.c")) {
+                try snapshot.write(to: out)
+            }
+            #expect(!exists(root.appendingPathComponent("escape.c")))
+            #expect(!exists(out.appendingPathComponent("a.c")))
+        }
     }
 
     @Test func snapshotWriteIntoArbitraryDirectory() throws {

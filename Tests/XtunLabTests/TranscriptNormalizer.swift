@@ -1,0 +1,53 @@
+// Test support, not product code: the book's transcripts and the golden
+// files are compared after this normalisation.
+import Foundation
+
+/// Replaces what differs from run to run in a check-step transcript (times,
+/// random MAC addresses, kernel addresses, PIDs, counts of log lines) with
+/// placeholders, so two runs that behaved the same compare equal.
+struct TranscriptNormalizer: Sendable {
+    init() {}
+
+    static let rules: [(pattern: String, replacement: String)] = [
+        (#"\[ *\d+\.\d+\]"#, "[T]"),
+        (#"\b([0-9a-f]{2}:){5}[0-9a-f]{2}\b"#, "MAC"),
+        (#"\b6\.\d+\.\d+-\d+-amd64\b|\b6\.\d+\.\d+\+deb\d+-amd64\b"#, "RELEASE"),
+        (#"Debian 6\.\d+\.\d+-[\w.~+]+"#, "Debian VERSION"),
+        (#"\+0x[0-9a-f]+/0x[0-9a-f]+"#, "+OFF"),
+        (#"0x[0-9a-f]{9,}"#, "0xADDR"),
+        (#"\b[0-9a-f]{16}\b"#, "HEX64"),
+        (#"ifindex \d+"#, "ifindex N"),
+        (#"(PID|CPU): \d+"#, "$1: N"),
+        (#"char 10:\d+"#, "char 10:N"),
+        (#"\d+ kernel log lines"#, "N kernel log lines"),
+        (#"\d+(\.\d+)? ms\b"#, "N ms"),
+        (#"\d+\.\d+ s\b"#, "T s"),
+        (#"\((TCG|KVM|HOST), T s\)"#, "(ACCEL, T s)"),
+    ]
+
+    /// The normalised text; `macBytes` are MAC addresses whose hex-dump form
+    /// ("6e c6 83 5d 1c 0d") is replaced too.
+    func normalize(_ text: String) -> String {
+        var out = text
+        // Hex dumps of random MAC addresses: take them from the text itself.
+        for mac in Self.macs(in: text) {
+            out = out.replacingOccurrences(of: mac.replacingOccurrences(of: ":", with: " "), with: "MAC-BYTES")
+        }
+        for rule in Self.rules {
+            out = out.replacingOccurrences(of: rule.pattern, with: rule.replacement, options: .regularExpression)
+        }
+        return out.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { $0.replacingOccurrences(of: #"\s+$"#, with: "", options: .regularExpression) }
+            .joined(separator: "\n")
+            .trimmingCharacters(in: .newlines)
+    }
+
+    /// xtun's random MAC addresses as reported (`mac-valid` lines).
+    static func macs(in text: String) -> [String] {
+        let pattern = try! NSRegularExpression(pattern: #"MAC address — (([0-9a-f]{2}:){5}[0-9a-f]{2})"#)
+        let range = NSRange(text.startIndex..., in: text)
+        return pattern.matches(in: text, range: range).compactMap { match in
+            Range(match.range(at: 1), in: text).map { String(text[$0]) }
+        }
+    }
+}
