@@ -25,15 +25,15 @@
 
 #include "xtun.h"
 
-//> 03 file-priv
-static struct xtun_priv *xtun_file_priv(struct file *file)
+//> 03 chr-priv
+static struct xtun_priv *xtun_chr_priv(struct file *file)
 {
 	/* misc_open() points private_data at our struct miscdevice. */
 	struct miscdevice *misc = file->private_data;
 
 	return container_of(misc, struct xtun_priv, misc);
 }
-//< file-priv
+//< chr-priv
 
 //> 03 enqueue
 /*
@@ -84,7 +84,7 @@ static struct sk_buff *xtun_chr_dequeue(struct xtun_priv *priv, bool nonblock)
 static ssize_t xtun_chr_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct file *file = iocb->ki_filp;
-	struct xtun_priv *priv = xtun_file_priv(file);
+	struct xtun_priv *priv = xtun_chr_priv(file);
 	struct sk_buff *skb;
 	size_t len;
 
@@ -113,7 +113,7 @@ static ssize_t xtun_chr_read_iter(struct kiocb *iocb, struct iov_iter *to)
 //> 04 write
 static ssize_t xtun_chr_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
-	struct xtun_priv *priv = xtun_file_priv(iocb->ki_filp);
+	struct xtun_priv *priv = xtun_chr_priv(iocb->ki_filp);
 	struct net_device *dev = priv->dev;
 	size_t len = iov_iter_count(from);
 	struct sk_buff *skb;
@@ -164,7 +164,7 @@ static ssize_t xtun_chr_write_iter(struct kiocb *iocb, struct iov_iter *from)
 //> 03 poll
 static __poll_t xtun_chr_poll(struct file *file, poll_table *wait)
 {
-	struct xtun_priv *priv = xtun_file_priv(file);
+	struct xtun_priv *priv = xtun_chr_priv(file);
 //> 03-03 poll-mask
 	__poll_t mask = 0;
 //< poll-mask
@@ -182,7 +182,7 @@ static __poll_t xtun_chr_poll(struct file *file, poll_table *wait)
 //> 03 open-release
 static int xtun_chr_open(struct inode *inode, struct file *file)
 {
-	struct xtun_priv *priv = xtun_file_priv(file);
+	struct xtun_priv *priv = xtun_chr_priv(file);
 
 	/* One reader at a time, like one tun queue: each frame has one owner. */
 	if (test_and_set_bit(XTUN_READER, &priv->flags))
@@ -192,7 +192,7 @@ static int xtun_chr_open(struct inode *inode, struct file *file)
 
 static int xtun_chr_release(struct inode *inode, struct file *file)
 {
-	struct xtun_priv *priv = xtun_file_priv(file);
+	struct xtun_priv *priv = xtun_chr_priv(file);
 	struct sk_buff_head unread;
 
 	__skb_queue_head_init(&unread);

@@ -20,7 +20,7 @@
 
 #include "xtun.h"
 
-static struct xtun_priv *xtun_file_priv(struct file *file)
+static struct xtun_priv *xtun_chr_priv(struct file *file)
 {
 	/* misc_open() points private_data at our struct miscdevice. */
 	struct miscdevice *misc = file->private_data;
@@ -72,7 +72,7 @@ static struct sk_buff *xtun_chr_dequeue(struct xtun_priv *priv, bool nonblock)
 static ssize_t xtun_chr_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct file *file = iocb->ki_filp;
-	struct xtun_priv *priv = xtun_file_priv(file);
+	struct xtun_priv *priv = xtun_chr_priv(file);
 	struct sk_buff *skb;
 	size_t len;
 
@@ -99,7 +99,7 @@ static ssize_t xtun_chr_read_iter(struct kiocb *iocb, struct iov_iter *to)
 
 static ssize_t xtun_chr_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
-	struct xtun_priv *priv = xtun_file_priv(iocb->ki_filp);
+	struct xtun_priv *priv = xtun_chr_priv(iocb->ki_filp);
 	struct net_device *dev = priv->dev;
 	size_t len = iov_iter_count(from);
 	struct sk_buff *skb;
@@ -148,7 +148,7 @@ static ssize_t xtun_chr_write_iter(struct kiocb *iocb, struct iov_iter *from)
 
 static __poll_t xtun_chr_poll(struct file *file, poll_table *wait)
 {
-	struct xtun_priv *priv = xtun_file_priv(file);
+	struct xtun_priv *priv = xtun_chr_priv(file);
 	__poll_t mask = EPOLLOUT | EPOLLWRNORM;	/* write() never waits */
 
 	poll_wait(file, &priv->readq, wait);
@@ -159,7 +159,7 @@ static __poll_t xtun_chr_poll(struct file *file, poll_table *wait)
 
 static int xtun_chr_open(struct inode *inode, struct file *file)
 {
-	struct xtun_priv *priv = xtun_file_priv(file);
+	struct xtun_priv *priv = xtun_chr_priv(file);
 
 	/* One reader at a time, like one tun queue: each frame has one owner. */
 	if (test_and_set_bit(XTUN_READER, &priv->flags))
@@ -169,7 +169,7 @@ static int xtun_chr_open(struct inode *inode, struct file *file)
 
 static int xtun_chr_release(struct inode *inode, struct file *file)
 {
-	struct xtun_priv *priv = xtun_file_priv(file);
+	struct xtun_priv *priv = xtun_chr_priv(file);
 	struct sk_buff_head unread;
 
 	__skb_queue_head_init(&unread);
