@@ -10,8 +10,6 @@
  * had received it.
 //< chr-doc-write
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 //> 04 chr-includes-rx
 #include <linux/etherdevice.h>
 //< chr-includes-rx

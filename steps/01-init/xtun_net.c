@@ -2,8 +2,6 @@
 /*
  * xtun_net.c - the net_device half of xtun.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 #include <linux/etherdevice.h>
 #include <linux/netdevice.h>
 

@@ -5,8 +5,6 @@
  * read() returns one frame the stack transmitted on xtun, Ethernet header
  * included.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>

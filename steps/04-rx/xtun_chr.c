@@ -7,8 +7,6 @@
  * write() takes one Ethernet frame and hands it to the stack as if xtun
  * had received it.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 #include <linux/etherdevice.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
