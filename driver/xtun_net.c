@@ -37,6 +37,8 @@ static int xtun_net_stop(struct net_device *dev)
 static netdev_tx_t xtun_net_start_xmit(struct sk_buff *skb,
 				       struct net_device *dev)
 {
+	lockdep_assert_held(&netdev_get_tx_queue(dev, 0)->_xmit_lock);
+
 	/* Nothing receives the frame yet: count it as sent and free it. */
 	DEV_STATS_INC(dev, tx_packets);
 	DEV_STATS_ADD(dev, tx_bytes, skb->len);
@@ -57,6 +59,8 @@ static netdev_tx_t xtun_net_start_xmit(struct sk_buff *skb,
 				       struct net_device *dev)
 {
 	struct xtun_priv *priv = netdev_priv(dev);
+
+	lockdep_assert_held(&netdev_get_tx_queue(dev, 0)->_xmit_lock);
 
 	/*
 	 * The reader may keep the frame for a long time: give the sending

@@ -27,13 +27,16 @@ static struct xtun_priv *xtun_chr_priv(struct file *file)
 }
 
 /*
- * Called from ndo_start_xmit (BHs disabled, one caller at a time). Takes
- * @skb and returns true, or returns false when nobody has /dev/xtun open
- * or the queue already holds tx_queue_len frames.
+ * Called from ndo_start_xmit, under the tx queue's lock with BHs disabled,
+ * so one caller at a time. Takes @skb and returns true, or returns false
+ * when nobody has /dev/xtun open or the queue already holds tx_queue_len
+ * frames.
  */
 bool xtun_chr_enqueue(struct xtun_priv *priv, struct sk_buff *skb)
 {
 	bool queued = false;
+
+	lockdep_assert_held(&netdev_get_tx_queue(priv->dev, 0)->_xmit_lock);
 
 	spin_lock(&priv->txq.lock);
 	if (test_bit(XTUN_READER, &priv->flags) &&

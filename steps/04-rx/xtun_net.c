@@ -38,6 +38,8 @@ static netdev_tx_t xtun_net_start_xmit(struct sk_buff *skb,
 {
 	struct xtun_priv *priv = netdev_priv(dev);
 
+	lockdep_assert_held(&netdev_get_tx_queue(dev, 0)->_xmit_lock);
+
 	/*
 	 * The reader may keep the frame for a long time: give the sending
 	 * socket its buffer space back now, or the sender stalls, and drop
