@@ -10,8 +10,6 @@
  * had received it.
 //< chr-doc-write
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 //> 04 chr-includes-rx
 #include <linux/etherdevice.h>
 //< chr-includes-rx
@@ -25,25 +23,28 @@
 
 #include "xtun.h"
 
-//> 03 file-priv
-static struct xtun_priv *xtun_file_priv(struct file *file)
+//> 03 chr-priv
+static struct xtun_priv *xtun_chr_priv(struct file *file)
 {
 	/* misc_open() points private_data at our struct miscdevice. */
 	struct miscdevice *misc = file->private_data;
 
 	return container_of(misc, struct xtun_priv, misc);
 }
-//< file-priv
+//< chr-priv
 
 //> 03 enqueue
 /*
- * Called from ndo_start_xmit (BHs disabled, one caller at a time). Takes
- * @skb and returns true, or returns false when nobody has /dev/xtun open
- * or the queue already holds tx_queue_len frames.
+ * Called from ndo_start_xmit, under the tx queue's lock with BHs disabled,
+ * so one caller at a time. Takes @skb and returns true, or returns false
+ * when nobody has /dev/xtun open or the queue already holds tx_queue_len
+ * frames.
  */
 bool xtun_chr_enqueue(struct xtun_priv *priv, struct sk_buff *skb)
 {
 	bool queued = false;
+
+	lockdep_assert_held(&netdev_get_tx_queue(priv->dev, 0)->_xmit_lock);
 
 	spin_lock(&priv->txq.lock);
 	if (test_bit(XTUN_READER, &priv->flags) &&
@@ -84,7 +85,7 @@ static struct sk_buff *xtun_chr_dequeue(struct xtun_priv *priv, bool nonblock)
 static ssize_t xtun_chr_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct file *file = iocb->ki_filp;
-	struct xtun_priv *priv = xtun_file_priv(file);
+	struct xtun_priv *priv = xtun_chr_priv(file);
 	struct sk_buff *skb;
 	size_t len;
 
@@ -113,7 +114,7 @@ static ssize_t xtun_chr_read_iter(struct kiocb *iocb, struct iov_iter *to)
 //> 04 write
 static ssize_t xtun_chr_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
-	struct xtun_priv *priv = xtun_file_priv(iocb->ki_filp);
+	struct xtun_priv *priv = xtun_chr_priv(iocb->ki_filp);
 	struct net_device *dev = priv->dev;
 	size_t len = iov_iter_count(from);
 	struct sk_buff *skb;
@@ -164,7 +165,7 @@ static ssize_t xtun_chr_write_iter(struct kiocb *iocb, struct iov_iter *from)
 //> 03 poll
 static __poll_t xtun_chr_poll(struct file *file, poll_table *wait)
 {
-	struct xtun_priv *priv = xtun_file_priv(file);
+	struct xtun_priv *priv = xtun_chr_priv(file);
 //> 03-03 poll-mask
 	__poll_t mask = 0;
 //< poll-mask
@@ -182,7 +183,7 @@ static __poll_t xtun_chr_poll(struct file *file, poll_table *wait)
 //> 03 open-release
 static int xtun_chr_open(struct inode *inode, struct file *file)
 {
-	struct xtun_priv *priv = xtun_file_priv(file);
+	struct xtun_priv *priv = xtun_chr_priv(file);
 
 	/* One reader at a time, like one tun queue: each frame has one owner. */
 	if (test_and_set_bit(XTUN_READER, &priv->flags))
@@ -192,7 +193,7 @@ static int xtun_chr_open(struct inode *inode, struct file *file)
 
 static int xtun_chr_release(struct inode *inode, struct file *file)
 {
-	struct xtun_priv *priv = xtun_file_priv(file);
+	struct xtun_priv *priv = xtun_chr_priv(file);
 	struct sk_buff_head unread;
 
 	__skb_queue_head_init(&unread);

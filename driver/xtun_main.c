@@ -15,8 +15,6 @@
  * received it.
 //< main-doc-rx
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 #include <linux/err.h>
 #include <linux/module.h>
 #include <linux/netdevice.h>

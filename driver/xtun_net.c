@@ -2,8 +2,6 @@
 /*
  * xtun_net.c - the net_device half of xtun.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 #include <linux/etherdevice.h>
 #include <linux/netdevice.h>
 
@@ -15,7 +13,7 @@
 //< msg-default
 
 //> 02 open-stop
-static int xtun_open(struct net_device *dev)
+static int xtun_net_open(struct net_device *dev)
 {
 	struct xtun_priv *priv = netdev_priv(dev);
 
@@ -24,7 +22,7 @@ static int xtun_open(struct net_device *dev)
 	return 0;
 }
 
-static int xtun_stop(struct net_device *dev)
+static int xtun_net_stop(struct net_device *dev)
 {
 	struct xtun_priv *priv = netdev_priv(dev);
 
@@ -36,8 +34,11 @@ static int xtun_stop(struct net_device *dev)
 //< open-stop
 //> 02-02 xmit
 /* Called with the tx queue's lock held and BHs disabled. */
-static netdev_tx_t xtun_start_xmit(struct sk_buff *skb, struct net_device *dev)
+static netdev_tx_t xtun_net_start_xmit(struct sk_buff *skb,
+				       struct net_device *dev)
 {
+	lockdep_assert_held(&netdev_get_tx_queue(dev, 0)->_xmit_lock);
+
 	/* Nothing receives the frame yet: count it as sent and free it. */
 	DEV_STATS_INC(dev, tx_packets);
 	DEV_STATS_ADD(dev, tx_bytes, skb->len);
@@ -51,12 +52,15 @@ static netdev_tx_t xtun_start_xmit(struct sk_buff *skb, struct net_device *dev)
 //> 03 xmit-queue
 /*
  * Called with the tx queue's lock held and BHs disabled, so only one
- * xtun_start_xmit() runs at a time. The frame is counted as sent when a
- * process reads it (xtun_chr.c), as tun does.
+ * xtun_net_start_xmit() runs at a time. The frame is counted as sent
+ * when a process reads it (xtun_chr.c), as tun does.
  */
-static netdev_tx_t xtun_start_xmit(struct sk_buff *skb, struct net_device *dev)
+static netdev_tx_t xtun_net_start_xmit(struct sk_buff *skb,
+				       struct net_device *dev)
 {
 	struct xtun_priv *priv = netdev_priv(dev);
+
+	lockdep_assert_held(&netdev_get_tx_queue(dev, 0)->_xmit_lock);
 
 	/*
 	 * The reader may keep the frame for a long time: give the sending
@@ -75,11 +79,11 @@ static netdev_tx_t xtun_start_xmit(struct sk_buff *skb, struct net_device *dev)
 
 //< xmit-queue
 //> 01 netdev-ops -null-netdev-ops
-static const struct net_device_ops xtun_netdev_ops = {
+static const struct net_device_ops xtun_net_netdev_ops = {
 //> 02 netdev-ops-data
-	.ndo_open		= xtun_open,
-	.ndo_stop		= xtun_stop,
-	.ndo_start_xmit		= xtun_start_xmit,
+	.ndo_open		= xtun_net_open,
+	.ndo_stop		= xtun_net_stop,
+	.ndo_start_xmit		= xtun_net_start_xmit,
 //< netdev-ops-data
 	.ndo_set_mac_address	= eth_mac_addr,
 	.ndo_validate_addr	= eth_validate_addr,
@@ -88,11 +92,11 @@ static const struct net_device_ops xtun_netdev_ops = {
 //< netdev-ops
 //> 03 empty-header-ops +empty-header-ops
 /* The article's experiment: an all-NULL header_ops. */
-static const struct header_ops xtun_header_ops;
+static const struct header_ops xtun_net_header_ops;
 
 //< empty-header-ops
 //> 01 setup
-static void xtun_setup(struct net_device *dev)
+static void xtun_net_setup(struct net_device *dev)
 {
 	struct xtun_priv *priv = netdev_priv(dev);
 
@@ -102,10 +106,10 @@ static void xtun_setup(struct net_device *dev)
 	dev->flags = IFF_NOARP;		/* copied from snull */
 //< setup-noarp
 //> 03 setup-empty-header-ops +empty-header-ops
-	dev->header_ops = &xtun_header_ops;
+	dev->header_ops = &xtun_net_header_ops;
 //< setup-empty-header-ops
 //> 01 setup-ops -null-netdev-ops
-	dev->netdev_ops = &xtun_netdev_ops;
+	dev->netdev_ops = &xtun_net_netdev_ops;
 //< setup-ops
 	eth_hw_addr_random(dev);
 
@@ -128,7 +132,7 @@ struct net_device *xtun_net_create(void)
 	int err;
 
 	dev = alloc_netdev(sizeof(*priv), XTUN_IFNAME, NET_NAME_PREDICTABLE,
-			   xtun_setup);
+			   xtun_net_setup);
 	if (!dev)
 		return ERR_PTR(-ENOMEM);
 

@@ -2,8 +2,6 @@
 /*
  * xtun_net.c - the net_device half of xtun.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 #include <linux/etherdevice.h>
 #include <linux/netdevice.h>
 
@@ -12,18 +10,18 @@
 #define XTUN_MSG_DEFAULT	(NETIF_MSG_DRV | NETIF_MSG_PROBE | \
 				 NETIF_MSG_IFUP | NETIF_MSG_IFDOWN)
 
-static const struct net_device_ops xtun_netdev_ops = {
+static const struct net_device_ops xtun_net_netdev_ops = {
 	.ndo_set_mac_address	= eth_mac_addr,
 	.ndo_validate_addr	= eth_validate_addr,
 };
 
-static void xtun_setup(struct net_device *dev)
+static void xtun_net_setup(struct net_device *dev)
 {
 	struct xtun_priv *priv = netdev_priv(dev);
 
 	/* Ethernet type, MTU, addresses, flags and header_ops. */
 	ether_setup(dev);
-	dev->netdev_ops = &xtun_netdev_ops;
+	dev->netdev_ops = &xtun_net_netdev_ops;
 	eth_hw_addr_random(dev);
 
 	priv->msg_enable = XTUN_MSG_DEFAULT;
@@ -36,7 +34,7 @@ struct net_device *xtun_net_create(void)
 	int err;
 
 	dev = alloc_netdev(sizeof(*priv), XTUN_IFNAME, NET_NAME_PREDICTABLE,
-			   xtun_setup);
+			   xtun_net_setup);
 	if (!dev)
 		return ERR_PTR(-ENOMEM);
 

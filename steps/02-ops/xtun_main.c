@@ -4,8 +4,6 @@
  *
  * It registers the Ethernet device "xtun".
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 #include <linux/err.h>
 #include <linux/module.h>
 #include <linux/netdevice.h>

@@ -5,8 +5,6 @@
  * read() returns one frame the stack transmitted on xtun, Ethernet header
  * included.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -17,7 +15,7 @@
 
 #include "xtun.h"
 
-static struct xtun_priv *xtun_file_priv(struct file *file)
+static struct xtun_priv *xtun_chr_priv(struct file *file)
 {
 	/* misc_open() points private_data at our struct miscdevice. */
 	struct miscdevice *misc = file->private_data;
@@ -26,13 +24,16 @@ static struct xtun_priv *xtun_file_priv(struct file *file)
 }
 
 /*
- * Called from ndo_start_xmit (BHs disabled, one caller at a time). Takes
- * @skb and returns true, or returns false when nobody has /dev/xtun open
- * or the queue already holds tx_queue_len frames.
+ * Called from ndo_start_xmit, under the tx queue's lock with BHs disabled,
+ * so one caller at a time. Takes @skb and returns true, or returns false
+ * when nobody has /dev/xtun open or the queue already holds tx_queue_len
+ * frames.
  */
 bool xtun_chr_enqueue(struct xtun_priv *priv, struct sk_buff *skb)
 {
 	bool queued = false;
+
+	lockdep_assert_held(&netdev_get_tx_queue(priv->dev, 0)->_xmit_lock);
 
 	spin_lock(&priv->txq.lock);
 	if (test_bit(XTUN_READER, &priv->flags) &&
@@ -69,7 +70,7 @@ static struct sk_buff *xtun_chr_dequeue(struct xtun_priv *priv, bool nonblock)
 static ssize_t xtun_chr_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct file *file = iocb->ki_filp;
-	struct xtun_priv *priv = xtun_file_priv(file);
+	struct xtun_priv *priv = xtun_chr_priv(file);
 	struct sk_buff *skb;
 	size_t len;
 
@@ -96,7 +97,7 @@ static ssize_t xtun_chr_read_iter(struct kiocb *iocb, struct iov_iter *to)
 
 static __poll_t xtun_chr_poll(struct file *file, poll_table *wait)
 {
-	struct xtun_priv *priv = xtun_file_priv(file);
+	struct xtun_priv *priv = xtun_chr_priv(file);
 	__poll_t mask = 0;
 
 	poll_wait(file, &priv->readq, wait);
@@ -107,7 +108,7 @@ static __poll_t xtun_chr_poll(struct file *file, poll_table *wait)
 
 static int xtun_chr_open(struct inode *inode, struct file *file)
 {
-	struct xtun_priv *priv = xtun_file_priv(file);
+	struct xtun_priv *priv = xtun_chr_priv(file);
 
 	/* One reader at a time, like one tun queue: each frame has one owner. */
 	if (test_and_set_bit(XTUN_READER, &priv->flags))
@@ -117,7 +118,7 @@ static int xtun_chr_open(struct inode *inode, struct file *file)
 
 static int xtun_chr_release(struct inode *inode, struct file *file)
 {
-	struct xtun_priv *priv = xtun_file_priv(file);
+	struct xtun_priv *priv = xtun_chr_priv(file);
 	struct sk_buff_head unread;
 
 	__skb_queue_head_init(&unread);

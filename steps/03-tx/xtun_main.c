@@ -5,8 +5,6 @@
  * The net_device "xtun" hands every frame the stack transmits to the
  * process that reads /dev/xtun.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 #include <linux/err.h>
 #include <linux/module.h>
 #include <linux/netdevice.h>

@@ -2,8 +2,6 @@
 /*
  * xtun_net.c - the net_device half of xtun.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 #include <linux/etherdevice.h>
 #include <linux/netdevice.h>
 
@@ -12,7 +10,7 @@
 #define XTUN_MSG_DEFAULT	(NETIF_MSG_DRV | NETIF_MSG_PROBE | \
 				 NETIF_MSG_IFUP | NETIF_MSG_IFDOWN)
 
-static int xtun_open(struct net_device *dev)
+static int xtun_net_open(struct net_device *dev)
 {
 	struct xtun_priv *priv = netdev_priv(dev);
 
@@ -21,7 +19,7 @@ static int xtun_open(struct net_device *dev)
 	return 0;
 }
 
-static int xtun_stop(struct net_device *dev)
+static int xtun_net_stop(struct net_device *dev)
 {
 	struct xtun_priv *priv = netdev_priv(dev);
 
@@ -32,12 +30,15 @@ static int xtun_stop(struct net_device *dev)
 
 /*
  * Called with the tx queue's lock held and BHs disabled, so only one
- * xtun_start_xmit() runs at a time. The frame is counted as sent when a
- * process reads it (xtun_chr.c), as tun does.
+ * xtun_net_start_xmit() runs at a time. The frame is counted as sent
+ * when a process reads it (xtun_chr.c), as tun does.
  */
-static netdev_tx_t xtun_start_xmit(struct sk_buff *skb, struct net_device *dev)
+static netdev_tx_t xtun_net_start_xmit(struct sk_buff *skb,
+				       struct net_device *dev)
 {
 	struct xtun_priv *priv = netdev_priv(dev);
+
+	lockdep_assert_held(&netdev_get_tx_queue(dev, 0)->_xmit_lock);
 
 	/*
 	 * The reader may keep the frame for a long time: give the sending
@@ -54,21 +55,21 @@ static netdev_tx_t xtun_start_xmit(struct sk_buff *skb, struct net_device *dev)
 	return NETDEV_TX_OK;
 }
 
-static const struct net_device_ops xtun_netdev_ops = {
-	.ndo_open		= xtun_open,
-	.ndo_stop		= xtun_stop,
-	.ndo_start_xmit		= xtun_start_xmit,
+static const struct net_device_ops xtun_net_netdev_ops = {
+	.ndo_open		= xtun_net_open,
+	.ndo_stop		= xtun_net_stop,
+	.ndo_start_xmit		= xtun_net_start_xmit,
 	.ndo_set_mac_address	= eth_mac_addr,
 	.ndo_validate_addr	= eth_validate_addr,
 };
 
-static void xtun_setup(struct net_device *dev)
+static void xtun_net_setup(struct net_device *dev)
 {
 	struct xtun_priv *priv = netdev_priv(dev);
 
 	/* Ethernet type, MTU, addresses, flags and header_ops. */
 	ether_setup(dev);
-	dev->netdev_ops = &xtun_netdev_ops;
+	dev->netdev_ops = &xtun_net_netdev_ops;
 	eth_hw_addr_random(dev);
 
 	priv->msg_enable = XTUN_MSG_DEFAULT;
@@ -86,7 +87,7 @@ struct net_device *xtun_net_create(void)
 	int err;
 
 	dev = alloc_netdev(sizeof(*priv), XTUN_IFNAME, NET_NAME_PREDICTABLE,
-			   xtun_setup);
+			   xtun_net_setup);
 	if (!dev)
 		return ERR_PTR(-ENOMEM);
 

@@ -7,8 +7,6 @@
  * A frame a process writes to /dev/xtun enters the stack as if xtun had
  * received it.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 #include <linux/err.h>
 #include <linux/module.h>
 #include <linux/netdevice.h>
