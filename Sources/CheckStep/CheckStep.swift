@@ -136,6 +136,7 @@ struct CheckCommand: ParsableCommand {
     }
 
     func run() throws {
+        GuestProcesses.shared.stopOnSignals()
         let paths = try LabPaths.discover()
         let progress = Progress(enabled: isatty(STDERR_FILENO) == 1 && !json)
         let lab = Lab(paths: paths, progress: { progress.show($0) })
@@ -181,6 +182,8 @@ struct ShellCommand: ParsableCommand {
     }
 
     func run() throws {
+        let terminal = TerminalSettings.save()
+        GuestProcesses.shared.stopOnSignals { terminal?.restore() }
         let paths = try LabPaths.discover()
         let progress = Progress(enabled: isatty(STDERR_FILENO) == 1)
         let lab = Lab(paths: paths, progress: { progress.show($0) })

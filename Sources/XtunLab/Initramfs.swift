@@ -70,7 +70,7 @@ public struct InitramfsBuilder: Sendable {
         case .shell:
             return """
                 \(shellWords([guestAgent] + AgentCommand.load(module: guestModule).arguments))
-                echo "xtun lab shell: /dev/xtun and xtun are here; exit (or Ctrl-D) powers off."
+                echo "xtun lab shell: /dev/xtun and xtun are here. exit (or Ctrl-D) powers off; Ctrl-A x quits QEMU."
                 setsid cttyhack sh -l
 
                 """

@@ -3,9 +3,17 @@ import Foundation
 /// Where a kernel comes from. Every kind of kernel the lab boots is one of
 /// these, provisioned into the cache by `KernelCache`.
 public enum KernelOrigin: Sendable, Hashable {
-    /// Debian's packages: the image and headers that these meta packages
-    /// point at, downloaded and unpacked, never installed.
-    case debianPackages(imageMeta: String, headersMeta: String)
+    /// Debian's packages in `suite`: the image and headers that these meta
+    /// packages point at there, downloaded and unpacked, never installed.
+    /// Resolved in the suite's own archive, not through the host's apt.
+    case debian(suite: String, imageMeta: String, headersMeta: String)
+
+    /// How a report names it.
+    public var description: String {
+        switch self {
+        case .debian(let suite, _, _): "Debian \(suite)"
+        }
+    }
 }
 
 /// A kernel the lab tests on, as named on the command line.
@@ -14,11 +22,14 @@ public struct KernelChoice: Sendable, Hashable, CustomStringConvertible {
     public let label: String
     public let origin: KernelOrigin
 
+    /// Debian 12's own kernel.
     public static let v6_1 = KernelChoice(
-        label: "6.1", origin: .debianPackages(imageMeta: "linux-image-amd64", headersMeta: "linux-headers-amd64"))
+        label: "6.1", origin: .debian(suite: "bookworm", imageMeta: "linux-image-amd64",
+                                      headersMeta: "linux-headers-amd64"))
+    /// The 6.12 that Debian 12 ships next to it (`+deb12`), as on Debian 13.
     public static let v6_12 = KernelChoice(
-        label: "6.12", origin: .debianPackages(imageMeta: "linux-image-6.12-amd64",
-                                               headersMeta: "linux-headers-6.12-amd64"))
+        label: "6.12", origin: .debian(suite: "bookworm", imageMeta: "linux-image-6.12-amd64",
+                                       headersMeta: "linux-headers-6.12-amd64"))
     public static let all = [v6_1, v6_12]
 
     public static func named(_ label: String) -> KernelChoice? { all.first { $0.label == label } }
@@ -36,6 +47,8 @@ public struct ProvisionedKernel: Sendable, Codable, Hashable {
     /// The directory to pass as KDIR.
     public let headers: String
     public let packages: [String]
+    /// Where it came from (`KernelOrigin.description`); a cache entry from elsewhere is not reused.
+    public var origin: String? = nil
 }
 
 /// Downloads Debian kernels with `apt-get download` and unpacks them with
@@ -53,10 +66,14 @@ public struct KernelCache: Sendable {
     public func cached(_ choice: KernelChoice) -> ProvisionedKernel? {
         guard let data = try? Data(contentsOf: manifestURL(choice)),
               let kernel = try? JSONDecoder().decode(ProvisionedKernel.self, from: data),
+              kernel.origin == choice.origin.description,
               FileManager.default.fileExists(atPath: kernel.vmlinuz),
               FileManager.default.fileExists(atPath: kernel.headers + "/Makefile") else { return nil }
         return kernel
     }
+
+    /// Where kernel packages come from: `cache/apt/<suite>`.
+    public var cacheRoot: URL { directory.deletingLastPathComponent() }
 
     /// The cached kernel, downloading it first if needed.
     public func provision(_ choice: KernelChoice, progress: (String) -> Void = { _ in }) throws -> ProvisionedKernel {
@@ -64,22 +81,25 @@ public struct KernelCache: Sendable {
         return try FileLock.holding(directory.appendingPathComponent("\(choice.label).lock")) {
             if let kernel = cached(choice) { return kernel }
             switch choice.origin {
-            case .debianPackages(let imageMeta, let headersMeta):
-                return try download(choice, imageMeta: imageMeta, headersMeta: headersMeta, progress: progress)
+            case .debian(let suite, let imageMeta, let headersMeta):
+                let archive = DebianArchive(suite: suite, cache: cacheRoot)
+                return try download(choice, from: archive, imageMeta: imageMeta, headersMeta: headersMeta,
+                                    progress: progress)
             }
         }
     }
 
-    func download(_ choice: KernelChoice, imageMeta: String, headersMeta: String,
+    func download(_ choice: KernelChoice, from archive: DebianArchive, imageMeta: String, headersMeta: String,
                   progress: (String) -> Void) throws -> ProvisionedKernel {
         for tool in ["apt-get", "apt-cache", "dpkg-deb"] where Shell.which(tool) == nil {
-            throw LabError.environment("\(tool) is missing: kernels come from Debian's archive (run ./setup)")
+            throw LabError.environment("\(tool) is missing: kernels come from Debian's archive (./setup installs it)")
         }
-        progress("resolving Debian's \(choice.label) kernel packages")
-        let image = try dependency(of: imageMeta, matching: "linux-image-")
-        let headers = try dependency(of: headersMeta, matching: "linux-headers-")
-        let common = try dependency(of: headers.name, matching: "linux-headers-", suffix: "-common")
-        let kbuild = try dependency(of: headers.name, matching: "linux-kbuild-")
+        try archive.update(progress: progress)
+        progress("resolving Debian \(archive.suite)'s \(choice.label) kernel packages")
+        let image = try archive.dependency(of: imageMeta, matching: "linux-image-")
+        let headers = try archive.dependency(of: headersMeta, matching: "linux-headers-")
+        let common = try archive.dependency(of: headers.name, matching: "linux-headers-", suffix: "-common")
+        let kbuild = try archive.dependency(of: headers.name, matching: "linux-kbuild-")
         let packages = [image.name, headers.name, common.name, kbuild.name]
 
         let home = directory.appendingPathComponent(choice.label)
@@ -88,10 +108,9 @@ public struct KernelCache: Sendable {
         try? FileManager.default.removeItem(at: home)
         try FileManager.default.createDirectory(at: debs, withIntermediateDirectories: true)
         progress("downloading \(packages.joined(separator: ", "))")
-        try Shell.must(["apt-get", "download", "-q"] + packages, in: debs)
-        for deb in try FileManager.default.contentsOfDirectory(atPath: debs.path) where deb.hasSuffix(".deb") {
-            progress("unpacking \(deb)")
-            try Shell.must(["dpkg-deb", "-x", debs.appendingPathComponent(deb).path, root.path])
+        for deb in try archive.download(packages, into: debs) {
+            progress("unpacking \(deb.lastPathComponent)")
+            try Shell.must(["dpkg-deb", "-x", deb.path, root.path])
         }
         try? FileManager.default.removeItem(at: debs)
 
@@ -101,7 +120,7 @@ public struct KernelCache: Sendable {
         let kernel = ProvisionedKernel(
             release: release, version: image.version,
             vmlinuz: root.appendingPathComponent("boot/vmlinuz-\(release)").path,
-            headers: headersDir.path, packages: packages)
+            headers: headersDir.path, packages: packages, origin: choice.origin.description)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(kernel).write(to: manifestURL(choice))
@@ -118,32 +137,5 @@ public struct KernelCache: Sendable {
                 ? "include \(common.path)/Makefile" : String(line)
         }.joined(separator: "\n")
         try fixed.write(to: makefile, atomically: true, encoding: .utf8)
-    }
-
-    struct Package {
-        let name: String
-        let version: String
-    }
-
-    /// The first dependency of `package` whose name starts with `prefix`.
-    func dependency(of package: String, matching prefix: String, suffix: String = "") throws -> Package {
-        let show = try Shell.run(["apt-cache", "show", "--no-all-versions", package])
-        guard show.succeeded else {
-            throw LabError.environment("apt-cache knows no package \(package): run ./setup (apt-get update)")
-        }
-        let fields = show.output.split(separator: "\n")
-        let depends = fields.first { $0.hasPrefix("Depends:") }?.dropFirst("Depends:".count) ?? ""
-        for alternative in depends.split(whereSeparator: { $0 == "," || $0 == "|" }) {
-            let words = alternative.split(separator: " ")
-            guard let name = words.first.map(String.init), name.hasPrefix(prefix), name.hasSuffix(suffix),
-                  name != package else { continue }
-            var version = ""
-            if let open = alternative.firstIndex(of: "("), let close = alternative.firstIndex(of: ")") {
-                version = alternative[alternative.index(after: open)..<close]
-                    .split(separator: " ").last.map(String.init) ?? ""
-            }
-            return Package(name: name, version: version)
-        }
-        throw LabError.environment("cannot find a \(prefix)*\(suffix) dependency of \(package) in apt-cache")
     }
 }

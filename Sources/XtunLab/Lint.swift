@@ -5,10 +5,13 @@ import Foundation
 public struct Lint: Sendable {
     public let cache: URL
     public let work: URL
+    /// checkpatch.pl comes from the source package of the 6.12 kernel the lab tests.
+    let archive: DebianArchive
 
     public init(paths: LabPaths) {
         cache = paths.cache.appendingPathComponent("checkpatch")
         work = paths.work.appendingPathComponent("lint")
+        archive = DebianArchive(suite: "bookworm", cache: paths.cache)
     }
 
     var script: URL { cache.appendingPathComponent("scripts/checkpatch.pl") }
@@ -27,10 +30,11 @@ public struct Lint: Sendable {
         try? FileManager.default.removeItem(at: download)
         try FileManager.default.createDirectory(at: download, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: download) }
-        try Shell.must(["apt-get", "download", "-q", "linux-source-6.12"], in: download)
-        let deb = try FileManager.default.contentsOfDirectory(atPath: download.path).first { $0.hasSuffix(".deb") }
-        guard let deb else { throw LabError.environment("apt-get download linux-source-6.12 gave no .deb") }
-        try Shell.must(["dpkg-deb", "-x", deb, "unpacked"], in: download)
+        try archive.update()
+        guard let deb = try archive.download(["linux-source-6.12"], into: download).first else {
+            throw LabError.environment("apt-get download linux-source-6.12 gave no .deb")
+        }
+        try Shell.must(["dpkg-deb", "-x", deb.path, "unpacked"], in: download)
         let tarball = download.appendingPathComponent("unpacked/usr/src/linux-source-6.12.tar.xz")
         let wanted = ["scripts/checkpatch.pl", "scripts/spelling.txt", "scripts/const_structs.checkpatch"]
         try Shell.must(["tar", "-xJf", tarball.path, "-C", download.path, "--wildcards"]

@@ -101,6 +101,8 @@ public struct VirtualMachine: Sendable {
         process.standardInput = FileHandle.nullDevice
         let started = Date()
         try process.run()
+        GuestProcesses.shared.started(process.processIdentifier)
+        defer { GuestProcesses.shared.ended(process.processIdentifier) }
 
         var messages: [TimedMessage] = []
         var pending = Data()
@@ -137,17 +139,58 @@ public struct VirtualMachine: Sendable {
                         duration: Date().timeIntervalSince(started))
     }
 
-    /// Boots with the console on this terminal, for `--shell`.
+    /// Boots with the guest's console on this terminal (`check-step shell`).
+    /// QEMU stays in this process's group, the terminal's foreground group,
+    /// so it can read the keyboard; `signal=off` passes Ctrl-C to the guest
+    /// as a character, where the guest's tty turns it into SIGINT for the
+    /// guest's foreground program. `exit` in the guest powers it off; Ctrl-A x
+    /// quits QEMU. The terminal's settings are put back however QEMU ends.
     public func runInteractive(initramfs: URL) throws -> Int32 {
         guard let qemu = Shell.which("qemu-system-x86_64") else {
-            throw LabError.environment("qemu-system-x86_64 is missing: install qemu-system-x86 (./setup)")
+            throw LabError.environment("qemu-system-x86_64 is missing: install qemu-system-x86 (./setup does)")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: qemu)
-        process.arguments = Array(arguments(initramfs: initramfs, console: ["-serial", "mon:stdio"],
-                                            results: ["-serial", "null"]).dropFirst())
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
+        let argv = arguments(initramfs: initramfs,
+                             console: ["-chardev", "stdio,id=console,mux=on,signal=off", "-serial", "chardev:console"],
+                             results: ["-serial", "null"])
+        let terminal = TerminalSettings.save()
+        defer { terminal?.restore() }
+        var cArgs = argv.map { strdup($0) } + [nil]
+        defer { cArgs.forEach { free($0) } }
+        // The signals check-step ignores while it watches, back to their defaults in QEMU.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF))
+        var pid: pid_t = 0
+        let status = posix_spawn(&pid, qemu, nil, &attributes, &cArgs, environ)
+        guard status == 0 else {
+            throw LabError.environment("cannot start \(qemu): \(String(cString: strerror(status)))")
+        }
+        GuestProcesses.shared.started(pid)
+        defer { GuestProcesses.shared.ended(pid) }
+        var wait: Int32 = 0
+        while waitpid(pid, &wait, 0) < 0 && errno == EINTR {}
+        return wait & 0x7f == 0 ? (wait >> 8) & 0xff : 128 + (wait & 0x7f)
+    }
+}
+
+/// The terminal's settings, to put back after a program that changed them
+/// (QEMU puts stdin in raw mode) ended without restoring them.
+public struct TerminalSettings: @unchecked Sendable {
+    let saved: termios
+
+    public static func save() -> TerminalSettings? {
+        guard isatty(STDIN_FILENO) == 1 else { return nil }
+        var settings = termios()
+        return tcgetattr(STDIN_FILENO, &settings) == 0 ? TerminalSettings(saved: settings) : nil
+    }
+
+    public func restore() {
+        var settings = saved
+        tcsetattr(STDIN_FILENO, TCSANOW, &settings)
     }
 }
