@@ -14,21 +14,26 @@ public enum Shell {
     @discardableResult
     public static func run(_ arguments: [String], in directory: URL? = nil,
                            environment: [String: String]? = nil) throws -> ProgramOutput {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = directory }
-        if let environment {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        try stream(arguments, in: directory, environment: environment) { _ in }
+    }
+
+    /// Runs a program, handing each line of its output to `onLine` as it
+    /// comes (for progress), and collects the output too.
+    @discardableResult
+    public static func stream(_ arguments: [String], in directory: URL? = nil,
+                              environment: [String: String]? = nil,
+                              onLine: (String) -> Void) throws -> ProgramOutput {
+        let child = try Spawned.start(arguments, in: directory, environment: environment)
+        var output: [UInt8] = []
+        var lineStart = 0
+        child.readOutput { chunk in
+            output.append(contentsOf: chunk)
+            while let newline = output[lineStart...].firstIndex(of: UInt8(ascii: "\n")) {
+                onLine(String(decoding: output[lineStart..<newline], as: UTF8.self))
+                lineStart = newline + 1
+            }
         }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return ProgramOutput(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+        return ProgramOutput(status: child.wait(), output: String(decoding: output, as: UTF8.self))
     }
 
     /// Runs a program that must succeed; throws `LabError.command` with its output otherwise.

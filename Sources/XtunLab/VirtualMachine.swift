@@ -90,30 +90,25 @@ public struct VirtualMachine: Sendable {
             throw LabError.environment("qemu-system-x86_64 is missing: install qemu-system-x86 (./setup)")
         }
         try? FileManager.default.removeItem(at: consoleLog)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: qemu)
-        process.arguments = Array(arguments(initramfs: initramfs,
-                                            console: ["-serial", "file:\(consoleLog.path)"],
-                                            results: ["-serial", "stdio"]).dropFirst())
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
+        let argv = arguments(initramfs: initramfs,
+                             console: ["-serial", "file:\(consoleLog.path)"],
+                             results: ["-serial", "stdio"])
         let started = Date()
-        try process.run()
-        GuestProcesses.shared.started(process.processIdentifier)
-        defer { GuestProcesses.shared.ended(process.processIdentifier) }
+        let child = try Spawned.start([qemu] + argv.dropFirst())
+        GuestProcesses.shared.started(child.pid)
+        defer { GuestProcesses.shared.ended(child.pid) }
 
         var messages: [TimedMessage] = []
         var pending = Data()
-        let fd = output.fileHandleForReading.fileDescriptor
+        guard let fd = child.output else { preconditionFailure("QEMU's output is captured") }
+        defer { close(fd) }
         var timedOut = false
         var buffer = [UInt8](repeating: 0, count: 8192)
         while true {
             let remaining = timeout - Date().timeIntervalSince(started)
             if remaining <= 0 {
                 timedOut = true
-                kill(process.processIdentifier, SIGKILL)
+                kill(child.pid, SIGKILL)
                 break
             }
             var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
@@ -132,10 +127,10 @@ public struct VirtualMachine: Sendable {
                 }
             }
         }
-        process.waitUntilExit()
+        let exitStatus = child.wait()
         let console = (try? String(contentsOf: consoleLog, encoding: .utf8)) ?? ""
         return GuestRun(messages: messages, console: console.replacingOccurrences(of: "\r", with: ""),
-                        timedOut: timedOut, exitStatus: process.terminationStatus,
+                        timedOut: timedOut, exitStatus: exitStatus,
                         duration: Date().timeIntervalSince(started))
     }
 
@@ -154,27 +149,10 @@ public struct VirtualMachine: Sendable {
                              results: ["-serial", "null"])
         let terminal = TerminalSettings.save()
         defer { terminal?.restore() }
-        var cArgs = argv.map { strdup($0) } + [nil]
-        defer { cArgs.forEach { free($0) } }
-        // The signals check-step ignores while it watches, back to their defaults in QEMU.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF))
-        var pid: pid_t = 0
-        let status = posix_spawn(&pid, qemu, nil, &attributes, &cArgs, environ)
-        guard status == 0 else {
-            throw LabError.environment("cannot start \(qemu): \(String(cString: strerror(status)))")
-        }
-        GuestProcesses.shared.started(pid)
-        defer { GuestProcesses.shared.ended(pid) }
-        var wait: Int32 = 0
-        while waitpid(pid, &wait, 0) < 0 && errno == EINTR {}
-        return wait & 0x7f == 0 ? (wait >> 8) & 0xff : 128 + (wait & 0x7f)
+        let child = try Spawned.start([qemu] + argv.dropFirst(), streams: .inherited)
+        GuestProcesses.shared.started(child.pid)
+        defer { GuestProcesses.shared.ended(child.pid) }
+        return child.wait()
     }
 }
 

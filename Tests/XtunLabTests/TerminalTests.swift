@@ -100,23 +100,16 @@ struct TerminalTests {
     @Test("SIGTERM and SIGHUP to check-step stop its QEMU", arguments: [SIGTERM, SIGHUP])
     func signalsStopTheGuest(_ signal: Int32) throws {
         try RunCache.shared.exclusive {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: Self.checkStep)
-            process.arguments = ["3"]
-            process.currentDirectoryURL = labPaths.root
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            let child = try Spawned.start([Self.checkStep, "3"], in: labPaths.root, streams: .discarded)
             var guest: pid_t?
             let deadline = Date().addingTimeInterval(180)
-            while guest == nil, Date() < deadline, process.isRunning {
-                guest = Self.guests(of: process.processIdentifier).first
+            while guest == nil, Date() < deadline, Self.isAlive(child.pid) {
+                guest = Self.guests(of: child.pid).first
                 Thread.sleep(forTimeInterval: 0.5)
             }
             let qemu = try #require(guest, "QEMU never started")
-            kill(process.processIdentifier, signal)
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 128 + signal)
+            kill(child.pid, signal)
+            #expect(child.wait() == 128 + signal)
             Thread.sleep(forTimeInterval: 0.5)
             #expect(!Self.isAlive(qemu), "QEMU \(qemu) is still running after signal \(signal)")
         }
