@@ -36,23 +36,39 @@ static struct xtun_priv *xtun_chr_priv(struct file *file)
 //> 03 enqueue
 /*
  * Called from ndo_start_xmit, under the tx queue's lock with BHs disabled,
- * so one caller at a time. Takes @skb and returns true, or returns false
- * when nobody has /dev/xtun open or the queue already holds tx_queue_len
- * frames.
+ * so one caller at a time. netpoll (netconsole) calls it too, with
+ * interrupts off and from hard interrupt context when an interrupt prints,
+ * so the queue's lock is taken with interrupts saved and disabled
+ * everywhere (here, in release and in skb_dequeue()). Takes @skb and
+ * returns true, or returns false when nobody has /dev/xtun open or the
+ * queue already holds tx_queue_len frames.
  */
 bool xtun_chr_enqueue(struct xtun_priv *priv, struct sk_buff *skb)
 {
+//> 03 enqueue-flags -irq-unsafe-lock
+	unsigned long flags;
+//< enqueue-flags
 	bool queued = false;
 
 	lockdep_assert_held(&netdev_get_tx_queue(priv->dev, 0)->_xmit_lock);
 
+//> 03 enqueue-lock -irq-unsafe-lock
+	spin_lock_irqsave(&priv->txq.lock, flags);
+//< enqueue-lock
+//> 03 enqueue-lock-unsafe +irq-unsafe-lock
 	spin_lock(&priv->txq.lock);
+//< enqueue-lock-unsafe
 	if (test_bit(XTUN_READER, &priv->flags) &&
 	    skb_queue_len(&priv->txq) < READ_ONCE(priv->dev->tx_queue_len)) {
 		__skb_queue_tail(&priv->txq, skb);
 		queued = true;
 	}
+//> 03 enqueue-unlock -irq-unsafe-lock
+	spin_unlock_irqrestore(&priv->txq.lock, flags);
+//< enqueue-unlock
+//> 03 enqueue-unlock-unsafe +irq-unsafe-lock
 	spin_unlock(&priv->txq.lock);
+//< enqueue-unlock-unsafe
 
 	if (queued)
 		wake_up_interruptible_poll(&priv->readq, EPOLLIN | EPOLLRDNORM);
@@ -118,6 +134,7 @@ static ssize_t xtun_chr_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	struct net_device *dev = priv->dev;
 	size_t len = iov_iter_count(from);
 	struct sk_buff *skb;
+	bool multicast;
 
 	if (!netif_running(dev))
 		return -EIO;
@@ -150,6 +167,9 @@ static ssize_t xtun_chr_write_iter(struct kiocb *iocb, struct iov_iter *from)
 		return -EINVAL;
 	}
 
+	/* eth_type_trans() classified it; after netif_rx() it is not ours. */
+	multicast = skb->pkt_type == PACKET_MULTICAST;
+
 	/*
 	 * netif_rx() queues the frame for the receive softirq, in any context.
 	 * When the backlog is full it drops the frame and counts rx_dropped.
@@ -157,6 +177,8 @@ static ssize_t xtun_chr_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	if (netif_rx(skb) == NET_RX_SUCCESS) {
 		DEV_STATS_INC(dev, rx_packets);
 		DEV_STATS_ADD(dev, rx_bytes, len);
+		if (multicast)
+			DEV_STATS_INC(dev, multicast);
 	}
 	return len;
 }
@@ -195,17 +217,32 @@ static int xtun_chr_release(struct inode *inode, struct file *file)
 {
 	struct xtun_priv *priv = xtun_chr_priv(file);
 	struct sk_buff_head unread;
+//> 03 release-flags -irq-unsafe-lock
+	unsigned long flags;
+//< release-flags
 
 	__skb_queue_head_init(&unread);
 
 	/* After this, xtun_chr_enqueue() drops instead of queueing. */
+//> 03 release-lock -irq-unsafe-lock
+	spin_lock_irqsave(&priv->txq.lock, flags);
+//< release-lock
+//> 03 release-lock-unsafe +irq-unsafe-lock
 	spin_lock_bh(&priv->txq.lock);
+//< release-lock-unsafe
 	clear_bit(XTUN_READER, &priv->flags);
 	skb_queue_splice_init(&priv->txq, &unread);
+//> 03 release-unlock -irq-unsafe-lock
+	spin_unlock_irqrestore(&priv->txq.lock, flags);
+//< release-unlock
+//> 03 release-unlock-unsafe +irq-unsafe-lock
 	spin_unlock_bh(&priv->txq.lock);
+//< release-unlock-unsafe
 
 	DEV_STATS_ADD(priv->dev, tx_dropped, skb_queue_len(&unread));
+//> 03 release-purge -unpurged-queue
 	__skb_queue_purge(&unread);
+//< release-purge
 	return 0;
 }
 //< open-release

@@ -63,17 +63,26 @@ static netdev_tx_t xtun_net_start_xmit(struct sk_buff *skb,
 	lockdep_assert_held(&netdev_get_tx_queue(dev, 0)->_xmit_lock);
 
 	/*
-	 * The reader may keep the frame for a long time: give the sending
-	 * socket its buffer space back now, or the sender stalls, and drop
-	 * the frame's conntrack reference, as tun does.
+	 * The reader may keep the frame for a long time. A zerocopy frame's
+	 * pages still belong to the sender: copy them now, which completes
+	 * the sender's MSG_ZEROCOPY send. Then give the sending socket its
+	 * buffer space back, or the sender stalls, and drop the frame's
+	 * conntrack reference. tun does all three (tun_net_xmit()).
 	 */
+//> 03 xmit-orphan-frags -keep-zerocopy
+	if (unlikely(skb_orphan_frags_rx(skb, GFP_ATOMIC)))
+		goto drop;
+//< xmit-orphan-frags
 	skb_orphan(skb);
 	nf_reset_ct(skb);
 
-	if (!xtun_chr_enqueue(priv, skb)) {
-		DEV_STATS_INC(dev, tx_dropped);
-		dev_kfree_skb_any(skb);
-	}
+	if (!xtun_chr_enqueue(priv, skb))
+		goto drop;
+	return NETDEV_TX_OK;
+
+drop:
+	DEV_STATS_INC(dev, tx_dropped);
+	dev_kfree_skb_any(skb);
 	return NETDEV_TX_OK;
 }
 
@@ -155,6 +164,8 @@ free_dev:
 void xtun_net_destroy(struct net_device *dev)
 {
 	unregister_netdev(dev);
+//> 01 destroy-free -no-free-netdev
 	free_netdev(dev);
+//< destroy-free
 }
 //< destroy

@@ -25,23 +25,27 @@ static struct xtun_priv *xtun_chr_priv(struct file *file)
 
 /*
  * Called from ndo_start_xmit, under the tx queue's lock with BHs disabled,
- * so one caller at a time. Takes @skb and returns true, or returns false
- * when nobody has /dev/xtun open or the queue already holds tx_queue_len
- * frames.
+ * so one caller at a time. netpoll (netconsole) calls it too, with
+ * interrupts off and from hard interrupt context when an interrupt prints,
+ * so the queue's lock is taken with interrupts saved and disabled
+ * everywhere (here, in release and in skb_dequeue()). Takes @skb and
+ * returns true, or returns false when nobody has /dev/xtun open or the
+ * queue already holds tx_queue_len frames.
  */
 bool xtun_chr_enqueue(struct xtun_priv *priv, struct sk_buff *skb)
 {
+	unsigned long flags;
 	bool queued = false;
 
 	lockdep_assert_held(&netdev_get_tx_queue(priv->dev, 0)->_xmit_lock);
 
-	spin_lock(&priv->txq.lock);
+	spin_lock_irqsave(&priv->txq.lock, flags);
 	if (test_bit(XTUN_READER, &priv->flags) &&
 	    skb_queue_len(&priv->txq) < READ_ONCE(priv->dev->tx_queue_len)) {
 		__skb_queue_tail(&priv->txq, skb);
 		queued = true;
 	}
-	spin_unlock(&priv->txq.lock);
+	spin_unlock_irqrestore(&priv->txq.lock, flags);
 
 	if (queued)
 		wake_up_interruptible_poll(&priv->readq, EPOLLIN | EPOLLRDNORM);
@@ -120,14 +124,15 @@ static int xtun_chr_release(struct inode *inode, struct file *file)
 {
 	struct xtun_priv *priv = xtun_chr_priv(file);
 	struct sk_buff_head unread;
+	unsigned long flags;
 
 	__skb_queue_head_init(&unread);
 
 	/* After this, xtun_chr_enqueue() drops instead of queueing. */
-	spin_lock_bh(&priv->txq.lock);
+	spin_lock_irqsave(&priv->txq.lock, flags);
 	clear_bit(XTUN_READER, &priv->flags);
 	skb_queue_splice_init(&priv->txq, &unread);
-	spin_unlock_bh(&priv->txq.lock);
+	spin_unlock_irqrestore(&priv->txq.lock, flags);
 
 	DEV_STATS_ADD(priv->dev, tx_dropped, skb_queue_len(&unread));
 	__skb_queue_purge(&unread);
