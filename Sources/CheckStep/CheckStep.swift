@@ -88,7 +88,7 @@ func kernels(_ label: String?, allowAll: Bool) throws -> [KernelChoice] {
     }
     guard let choice = KernelChoice.named(label) else {
         throw ValidationError("unknown kernel '\(label)': choose "
-            + (KernelChoice.all.map(\.label) + (allowAll ? ["all"] : [])).joined(separator: ", "))
+            + (KernelChoice.known.map(\.label) + (allowAll ? ["all"] : [])).joined(separator: ", "))
     }
     return [choice]
 }
@@ -101,7 +101,7 @@ struct CheckCommand: ParsableCommand {
 
     @OptionGroup var selection: StageOptions
 
-    @Option(help: "Kernel: 6.1 (the default), 6.12 or all.")
+    @Option(help: "Kernel: 6.1 (the default), 6.12, all (both), or debug (6.1 with KASAN, kmemleak, lockdep; built once).")
     var kernel: String?
 
     @Flag(help: "Load into the running kernel instead of a VM (needs root, headers, module support).")
@@ -168,7 +168,7 @@ struct ShellCommand: ParsableCommand {
 
     @OptionGroup var selection: StageOptions
 
-    @Option(help: "Kernel: 6.1 (the default) or 6.12.")
+    @Option(help: "Kernel: 6.1 (the default), 6.12 or debug.")
     var kernel: String?
 
     func validate() throws {

@@ -17,6 +17,8 @@ public enum AgentCommand: Sendable, Equatable {
             case .file(let path): words += ["--report", path]
             }
             if check.place == .host { words.append("--host") }
+            if check.timeScale != 1 { words += ["--time-scale", "\(check.timeScale)"] }
+            if check.debugKernel { words.append("--debug-kernel") }
             return words
         case .load(let module):
             return ["load", "--module", module]
@@ -36,8 +38,17 @@ public enum AgentCommand: Sendable, Equatable {
             guard let module = options.take("--module") else { throw AgentCommandError("check needs --module PATH") }
             let report = options.take("--report").map(ReportDestination.file) ?? .standardOutput
             let place: Place = options.takeFlag("--host") ? .host : .virtualMachine
+            var scale = 1
+            if let text = options.take("--time-scale") {
+                guard let value = Int(text), value >= 1 else {
+                    throw AgentCommandError("--time-scale wants a whole number of at least 1, not '\(text)'")
+                }
+                scale = value
+            }
+            let debugKernel = options.takeFlag("--debug-kernel")
             try options.finish()
-            self = .check(AgentCheck(stage: stage, module: module, place: place, report: report))
+            self = .check(AgentCheck(stage: stage, module: module, place: place, report: report, timeScale: scale,
+                                     debugKernel: debugKernel))
         case "load":
             guard let module = options.take("--module") else { throw AgentCommandError("load needs --module PATH") }
             try options.finish()
@@ -48,7 +59,7 @@ public enum AgentCommand: Sendable, Equatable {
     }
 
     public static let usage = """
-        usage: xtun-agent check --stage N --module PATH [--report PATH] [--host]
+        usage: xtun-agent check --stage N --module PATH [--report PATH] [--host] [--time-scale K] [--debug-kernel]
                xtun-agent load --module PATH
         """
 }
@@ -61,13 +72,20 @@ public struct AgentCheck: Sendable, Equatable {
     public var place: Place
     /// Where the wire messages go: the VM's second serial port, or stdout.
     public var report: ReportDestination
+    /// Every deadline in the run is this many times longer: for a kernel
+    /// that runs slower (the debug kernel).
+    public var timeScale: Int
+    /// Whether the kernel is the lab's debug kernel: what needs it runs.
+    public var debugKernel: Bool
 
     public init(stage: Stage, module: String, place: Place = .virtualMachine,
-                report: ReportDestination = .standardOutput) {
+                report: ReportDestination = .standardOutput, timeScale: Int = 1, debugKernel: Bool = false) {
         self.stage = stage
         self.module = module
         self.place = place
         self.report = report
+        self.timeScale = timeScale
+        self.debugKernel = debugKernel
     }
 }
 

@@ -17,6 +17,28 @@ public enum Evaluator: String, Sendable, Codable {
     public var hasHostJudge: Bool { self != .guest }
 }
 
+/// Where an expectation can be checked, when not on every kernel and machine.
+public enum Requirement: Sendable, Equatable {
+    /// In the lab's VM, not with `--host`.
+    case virtualMachine(because: String)
+    /// On the debug kernel (`--kernel debug`), which has what it needs.
+    case debugKernel(because: String)
+
+    public var reason: String {
+        switch self {
+        case .virtualMachine(let reason), .debugKernel(let reason): reason
+        }
+    }
+
+    /// Whether a run at `place`, on the debug kernel or not, meets it.
+    public func isMet(at place: Place, debugKernel: Bool) -> Bool {
+        switch self {
+        case .virtualMachine: place == .virtualMachine
+        case .debugKernel: place == .virtualMachine && debugKernel
+        }
+    }
+}
+
 /// One named thing a stage must do, checked in a real kernel. The same
 /// vocabulary names checks run by the host and by the guest agent. Each
 /// stage declares its own in `Stages/`.
@@ -30,14 +52,19 @@ public struct Expectation: Sendable, Hashable, Identifiable, CustomStringConvert
     /// Section anchor in that chapter.
     public let anchor: String
     public let evaluator: Evaluator
+    /// Where it can be checked, when not everywhere.
+    public let requirement: Requirement?
 
     public init(_ id: String, _ summary: String, chapter: Stage, anchor: String,
-                evaluator: Evaluator = .guest) {
+                evaluator: Evaluator = .guest, requirement: Requirement? = nil) {
         self.id = id
         self.summary = summary
         self.chapter = chapter
         self.anchor = anchor
         self.evaluator = evaluator
+        self.requirement = requirement
+            ?? (evaluator == .console ? .virtualMachine(because: "it needs the VM's console: the kernel does not survive it")
+                : nil)
     }
 
     /// `book/01-init.md#anchor`

@@ -11,11 +11,25 @@ public struct Pitfall: Sendable, Hashable, CustomStringConvertible {
     public let anchor: String
     /// Expectations that must fail on this variant (the gate in `swift test`).
     public let caughtBy: [Expectation]
+    /// Whether only the debug kernel (lockdep, KASAN, kmemleak) sees it.
+    public let needsDebugKernel: Bool
+
+    public init(name: String, stage: Stage, summary: String, anchor: String, caughtBy: [Expectation],
+                needsDebugKernel: Bool = false) {
+        self.name = name
+        self.stage = stage
+        self.summary = summary
+        self.anchor = anchor
+        self.caughtBy = caughtBy
+        self.needsDebugKernel = needsDebugKernel
+    }
 
     public var description: String { name }
     public var hint: String { "book/\(stage.slug).md#\(anchor)" }
 
-    public static let all: [Pitfall] = [.nullNetdevOps, .leakSkb, .emptyHeaderOps, .noarp]
+    public static let all: [Pitfall] = [
+        .nullNetdevOps, .noFreeNetdev, .leakSkb, .emptyHeaderOps, .keepZerocopy, .irqUnsafeLock, .unpurgedQueue, .noarp,
+    ]
 
     public static func named(_ name: String) -> Pitfall? {
         all.first { $0.name == name }

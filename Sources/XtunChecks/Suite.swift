@@ -26,12 +26,15 @@ public struct Suite: Sendable {
         return expectations.filter { !before.contains($0) }
     }
 
-    /// What runs at `place`, and what is left out there: `--host` has no
-    /// console to judge a crash from, and must not crash.
-    public func runnable(at place: Place) -> (run: Suite, omitted: [Expectation]) {
-        guard place == .host else { return (self, []) }
-        let omitted = expectations.filter { $0.evaluator == .console }
-        return (Suite(stage: stage, expectations: expectations.filter { $0.evaluator != .console }), omitted)
+    /// What runs at `place` on this kernel, and what is left out there
+    /// (`Expectation.requirement`): `--host` has no console to judge a crash
+    /// from and boots no kernel the lab configured; a stock kernel has no
+    /// lockdep, kmemleak or fault injection.
+    public func runnable(at place: Place, debugKernel: Bool = false) -> (run: Suite, omitted: [Expectation]) {
+        let met = { (expectation: Expectation) in
+            expectation.requirement?.isMet(at: place, debugKernel: debugKernel) ?? true
+        }
+        return (Suite(stage: stage, expectations: expectations.filter(met)), expectations.filter { !met($0) })
     }
 }
 

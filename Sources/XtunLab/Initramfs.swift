@@ -28,6 +28,7 @@ public struct InitramfsBuilder: Sendable {
         mount -t proc proc /proc
         mount -t sysfs sysfs /sys
         mount -t devtmpfs devtmpfs /dev
+        mount -t debugfs debugfs /sys/kernel/debug
         . /xtun/run.sh
         poweroff -f
 

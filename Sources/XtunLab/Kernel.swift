@@ -7,20 +7,27 @@ public enum KernelOrigin: Sendable, Hashable {
     /// packages point at there, downloaded and unpacked, never installed.
     /// Resolved in the suite's own archive, not through the host's apt.
     case debian(suite: String, imageMeta: String, headersMeta: String)
+    /// Built here, once, from a Debian source package with the lab's own
+    /// configuration (`KernelRecipe`): the debug kernel.
+    case built(KernelRecipe)
 
-    /// How a report names it.
+    /// How a report and the cache name it.
     public var description: String {
         switch self {
         case .debian(let suite, _, _): "Debian \(suite)"
+        case .built(let recipe): recipe.description
         }
     }
 }
 
 /// A kernel the lab tests on, as named on the command line.
 public struct KernelChoice: Sendable, Hashable, CustomStringConvertible {
-    /// "6.1" or "6.12", as given to `--kernel`.
+    /// "6.1", "6.12" or "debug", as given to `--kernel`.
     public let label: String
     public let origin: KernelOrigin
+    /// How many times slower than a stock kernel it runs its checks: every
+    /// wait in the agent and the VM's time limit are this many times longer.
+    public var slowdown = 1
 
     /// Debian 12's own kernel.
     public static let v6_1 = KernelChoice(
@@ -30,11 +37,20 @@ public struct KernelChoice: Sendable, Hashable, CustomStringConvertible {
     public static let v6_12 = KernelChoice(
         label: "6.12", origin: .debian(suite: "bookworm", imageMeta: "linux-image-6.12-amd64",
                                        headersMeta: "linux-headers-6.12-amd64"))
-    public static let all = [v6_1, v6_12]
+    /// Debian 12's 6.1 source, built with KASAN, kmemleak, lockdep and fault injection.
+    public static let debug = KernelChoice(label: "debug", origin: .built(.debug), slowdown: 4)
 
-    public static func named(_ label: String) -> KernelChoice? { all.first { $0.label == label } }
+    /// What `--kernel all` checks: the kernels the book was written on.
+    public static let all = [v6_1, v6_12]
+    /// Every kernel `--kernel` can name.
+    public static let known = all + [debug]
+
+    public static func named(_ label: String) -> KernelChoice? { known.first { $0.label == label } }
 
     public var description: String { label }
+
+    /// Whether it is a kernel the lab built with its checkers (lockdep, kmemleak, fault injection).
+    public var isDebug: Bool { if case .built = origin { true } else { false } }
 }
 
 /// A kernel image and its headers, extracted into the cache.
@@ -49,6 +65,7 @@ public struct ProvisionedKernel: Sendable, Codable, Hashable {
     public let packages: [String]
     /// Where it came from (`KernelOrigin.description`); a cache entry from elsewhere is not reused.
     public var origin: String? = nil
+
 }
 
 /// Downloads Debian kernels with `apt-get download` and unpacks them with
@@ -85,6 +102,12 @@ public struct KernelCache: Sendable {
                 let archive = DebianArchive(suite: suite, cache: cacheRoot)
                 return try download(choice, from: archive, imageMeta: imageMeta, headersMeta: headersMeta,
                                     progress: progress)
+            case .built(let recipe):
+                let kernel = try KernelBuild(recipe: recipe, home: directory.appendingPathComponent(choice.label),
+                                             archive: DebianArchive(suite: recipe.suite, cache: cacheRoot))
+                    .build(progress: progress)
+                try save(kernel, for: choice)
+                return kernel
             }
         }
     }
@@ -121,10 +144,14 @@ public struct KernelCache: Sendable {
             release: release, version: image.version,
             vmlinuz: root.appendingPathComponent("boot/vmlinuz-\(release)").path,
             headers: headersDir.path, packages: packages, origin: choice.origin.description)
+        try save(kernel, for: choice)
+        return kernel
+    }
+
+    func save(_ kernel: ProvisionedKernel, for choice: KernelChoice) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(kernel).write(to: manifestURL(choice))
-        return kernel
     }
 
     /// Debian's arch headers include the common headers by absolute path

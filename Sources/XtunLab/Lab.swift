@@ -22,6 +22,9 @@ public enum Machine: Sendable, Equatable {
     case host
 
     var place: Place { self == .host ? .host : .virtualMachine }
+
+    /// The kernel the VM boots; nil for the host.
+    public var kernel: KernelChoice? { if case .virtualMachine(let kernel) = self { kernel } else { nil } }
 }
 
 /// One check to run: a stage's suite against a module on a kernel.
@@ -120,7 +123,8 @@ public struct Lab: Sendable {
         } catch let failure as BuildFailure {
             build = .failure(failure)
         }
-        let (suite, omitted) = Suite.of(request.stage).runnable(at: request.machine.place)
+        let (suite, omitted) = Suite.of(request.stage).runnable(at: request.machine.place,
+                                                                debugKernel: request.machine.kernel?.isDebug ?? false)
         func verdict(run: GuestRun?, timings: Timings, rebuilt: Bool) -> StageVerdict {
             StageVerdict(suite: suite, kernel: kernel, source: source.label, pitfall: request.source.pitfall,
                          results: VerdictAssembler(suite: suite).results(build: build, run: run), omitted: omitted,
@@ -158,15 +162,17 @@ public struct Lab: Sendable {
                       module: BuiltModule, started: Date, timings: inout Timings) throws -> GuestRun {
         let stage = request.stage.slug
         let runName = "\(stage)-\(kernel.release)" + (request.source.pitfall.map { "-\($0.name)" } ?? "")
+        let slowdown = request.machine.kernel?.slowdown ?? 1
         let command = AgentCommand.check(AgentCheck(
-            stage: request.stage, module: InitramfsBuilder.guestModule, report: .file(VirtualMachine.reportPort)))
+            stage: request.stage, module: InitramfsBuilder.guestModule, report: .file(VirtualMachine.reportPort),
+            timeScale: slowdown, debugKernel: request.machine.kernel?.isDebug ?? false))
         let initramfs = try InitramfsBuilder(work: paths.work)
             .build(agent: agent, module: module.module, task: .check(command), name: runName)
         timings.build = Date().timeIntervalSince(started)
 
         progress("[\(stage)] booting Linux \(kernel.release)")
         var machine = VirtualMachine(kernel: kernel, accelerator: accelerator)
-        machine.timeout = timeout
+        machine.timeout = timeout * Double(slowdown)
         var count = 0
         let total = suite.expectations.filter { $0.evaluator == .guest }.count
         return try machine.run(initramfs: initramfs,

@@ -49,8 +49,7 @@ public struct TextReport: Sendable {
             }
         }
         for expectation in verdict.omitted {
-            lines.append("\(tag) not run on \(verdict.accelerator == .host ? "the host" : "this machine"): "
-                + "\(expectation.summary) (it needs the VM's console: the kernel does not survive it)")
+            lines.append("\(tag) not run here: \(expectation.summary) (\(expectation.requirement?.reason ?? ""))")
         }
         if !verdict.crashExcerpt.isEmpty {
             lines.append("\(tag) the guest stopped unexpectedly; its console ends with:")

@@ -66,8 +66,10 @@ public struct VirtualMachine: Sendable {
     /// The guest's second serial port, where the agent reports (QEMU's stdout).
     public static let reportPort = "/dev/ttyS1"
 
-    /// Quiet boot; a panic reboots at once, which -no-reboot turns into an exit.
-    static let commandLine = "console=ttyS0 quiet panic=-1 rdinit=/init"
+    /// Quiet boot; a panic reboots at once, which -no-reboot turns into an
+    /// exit; slub_debug=U records who allocated every live slab object, for
+    /// the leak check (SLUB_DEBUG is built into Debian's kernels, off until asked).
+    static let commandLine = "console=ttyS0 quiet panic=-1 rdinit=/init slub_debug=U"
 
     public init(kernel: ProvisionedKernel, accelerator: Accelerator) {
         self.kernel = kernel

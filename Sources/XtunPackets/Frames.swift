@@ -31,11 +31,22 @@ public struct Frames: Sendable {
                              etherType: EtherType.arp.rawValue, payload: arp.bytes).bytes
     }
 
-    public func echoRequestFromPeer(identifier: UInt16, sequence: UInt16, payload: [UInt8]) -> [UInt8] {
+    /// An echo request from the peer to 10.99.0.1, sent to `destination`'s
+    /// MAC address (xtun's unless said).
+    public func echoRequestFromPeer(identifier: UInt16, sequence: UInt16, payload: [UInt8],
+                                    to destination: MACAddress? = nil) -> [UInt8] {
         let icmp = ICMPEcho(kind: .request, identifier: identifier, sequence: sequence, payload: payload)
         let ip = IPv4Packet(proto: .icmp, source: LabNetwork.peer, destination: LabNetwork.local, payload: icmp.bytes)
-        return EthernetFrame(destination: xtunMAC, source: LabNetwork.peerMAC,
+        return EthernetFrame(destination: destination ?? xtunMAC, source: LabNetwork.peerMAC,
                              etherType: EtherType.ipv4.rawValue, payload: ip.bytes).bytes
+    }
+
+    /// The echo identifier of an ICMP echo frame (request or reply), if it is one.
+    public static func echoIdentifier(_ bytes: [UInt8]) -> (kind: UInt8, identifier: UInt16)? {
+        guard let frame = EthernetFrame(bytes: bytes), frame.etherType == EtherType.ipv4.rawValue,
+              let ip = IPv4Packet(bytes: frame.payload), ip.proto == IPv4Packet.Proto.icmp.rawValue,
+              let echo = ICMPEcho(bytes: ip.payload) else { return nil }
+        return (echo.type, echo.identifier)
     }
 
     /// A frame from the peer to `destination` that no protocol handles

@@ -6,6 +6,10 @@ public enum LabNetwork {
     public static let prefixLength = 24
     /// The peer's MAC address (locally administered, unicast).
     public static let peerMAC = MACAddress([0x02, 0x00, 0x00, 0x99, 0x00, 0x02])
+    /// Another host on the link: frames for it reach xtun but are not for xtun.
+    public static let otherHostMAC = MACAddress([0x02, 0x00, 0x00, 0x99, 0x00, 0x99])
+    /// The IPv4 all-hosts group's MAC address (224.0.0.1, RFC 1112).
+    public static let allHostsMAC = MACAddress([0x01, 0x00, 0x5e, 0x00, 0x00, 0x01])
     /// The UDP "discard" port the checks send to: nothing listens on the peer.
     public static let discardPort: UInt16 = 9
 }

@@ -67,3 +67,19 @@ struct RunnerTests {
         #expect(failure.got.hasPrefix("EBADF"))
     }
 }
+
+@Suite("Kernel log records")
+struct KernelLogRecordTests {
+    @Test func aRecordBecomesALineWithItsTime() {
+        #expect(KernelLogReader.format("6,339,5140900,-;xtun: open\n") == ["[    5.140900] xtun: open"])
+    }
+
+    @Test func escapedNewlinesBecomeLinesOfTheirOwn() {
+        let record = "4,812,35272447,-;\\x0a\\x0aand interrupts could create inverse lock ordering between them.\\x0a\n"
+        #expect(KernelLogReader.format(record) == [
+            "[   35.272447] ", "[   35.272447] ",
+            "[   35.272447] and interrupts could create inverse lock ordering between them.", "[   35.272447] ",
+        ])
+        #expect(KernelLogReader.unescape("a\\x5cb") == "a\\b")
+    }
+}

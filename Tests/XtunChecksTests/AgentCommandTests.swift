@@ -7,6 +7,8 @@ struct AgentCommandTests {
     @Test(arguments: [
         AgentCommand.check(AgentCheck(stage: .stage03, module: "/xtun/xtun.ko", report: .file("/dev/ttyS1"))),
         .check(AgentCheck(stage: .stage01, module: "/tmp/a b/xtun.ko", place: .host)),
+        .check(AgentCheck(stage: .stage02, module: "/xtun/xtun.ko", report: .file("/dev/ttyS1"), timeScale: 4,
+                          debugKernel: true)),
         .load(module: "/xtun/xtun.ko"),
     ])
     func roundTrips(_ command: AgentCommand) throws {
@@ -27,6 +29,8 @@ struct AgentCommandTests {
         (["check", "--stage", "1", "--module", "m", "--frobnicate"], "unexpected '--frobnicate'"),
         (["check", "--stage", "1", "--stage", "2", "--module", "m"], "--stage given twice"),
         (["dance"], "unknown command 'dance'"),
+        (["check", "--stage", "1", "--module", "m", "--time-scale", "0"],
+         "--time-scale wants a whole number of at least 1, not '0'"),
     ])
     func badCommandLinesSayWhy(_ arguments: [String], _ message: String) {
         #expect(throws: AgentCommandError(message)) { try AgentCommand(arguments: arguments) }
@@ -34,9 +38,12 @@ struct AgentCommandTests {
 
     @Test func theHostRunsWithoutWhatNeedsTheConsole() {
         let (run, omitted) = Suite.of(.stage01).runnable(at: .host)
-        #expect(omitted.map(\.id) == ["no-xmit-oops"])
+        #expect(omitted.map(\.id) == ["init-unwinds", "no-leaks", "no-xmit-oops"])
         #expect(run.expectations.allSatisfy { $0.evaluator != .console })
-        #expect(Suite.of(.stage01).runnable(at: .virtualMachine).omitted.isEmpty)
+        #expect(Suite.of(.stage01).runnable(at: .virtualMachine).omitted.map(\.id) == ["init-unwinds"])
+        #expect(Suite.of(.stage01).runnable(at: .virtualMachine, debugKernel: true).omitted.isEmpty)
+        #expect(Suite.of(.stage03).runnable(at: .virtualMachine).omitted.map(\.id) == ["netconsole", "init-unwinds-device"])
+        #expect(Suite.of(.stage03).runnable(at: .virtualMachine, debugKernel: true).omitted.isEmpty)
     }
 
     @Test func writtenStagesAreTheOnesWithSuites() {

@@ -23,6 +23,11 @@ struct TranscriptNormalizer: Sendable {
         (#"\d+(\.\d+)? ms\b"#, "N ms"),
         (#"\d+\.\d+ s\b"#, "T s"),
         (#"\((TCG|KVM|HOST), T s\)"#, "(ACCEL, T s)"),
+        // Lockdep names the task that tripped it: which one depends on timing.
+        (#"\S+/\d+(/\d+)? just changed the state"#, "TASK just changed the state"),
+        // The fault-injection walk: how many allocations init makes, and how
+        // each failure ended, depends on what the kernel's caches hold.
+        (#"allocations \d+\.\.\.\d+ of insmod .*"#, "allocations N...M of insmod (counts of this walk)"),
     ]
 
     /// The normalised text; `macBytes` are MAC addresses whose hex-dump form

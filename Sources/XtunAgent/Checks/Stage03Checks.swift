@@ -7,6 +7,10 @@ import XtunPackets
 /// reader what the stack transmits.
 enum Stage03Checks {
     static let all: [GuestCheck] = [
+        // Stage 01's walk, now that init also registers the misc device.
+        GuestCheck(.initUnwindsWithDevice, needsModule: false, timeout: 900) {
+            try InitFailures(session: $0, mustReach: "misc_register").check()
+        },
         GuestCheck(.charDevice) { session in
             let path = DriverNames.characterDevice
             var info = stat()
@@ -192,6 +196,70 @@ enum Stage03Checks {
             try require(stale.isEmpty, expected: "nothing left for the next open",
                         got: "\(stale.count) stale frames")
             return "close dropped 10 queued frames; the next open reads nothing"
+        },
+        GuestCheck(.zerocopyReleased) { session in
+            try session.configureWithPeer()
+            let device = try session.openDevice()
+            let sender = try UDPSender(port: 40010)
+            try sender.socket.set(SOL_SOCKET, SO_ZEROCOPY, 1, "SO_ZEROCOPY")
+            let data = NumberedPayload.make(index: 10, length: 1000)
+            try sender.send(data, flags: Int32(MSG_ZEROCOPY))
+            // The completion sits on the socket's error queue once the kernel no
+            // longer needs the sender's pages.
+            var low: UInt32 = 0, high: UInt32 = 0, code: UInt32 = 0
+            var completed: Int32 = 0
+            _ = Sys.wait(seconds: 2 * session.timeScale) {
+                completed = xtun_zerocopy_completion(sender.socket.fd, &low, &high, &code)
+                return completed != 0
+            }
+            let error = Errno.current
+            let queued = device.poll(Int16(POLLIN), timeout: 0) & Int16(POLLIN) != 0
+            try require(completed == 1,
+                        expected: "the send's completion while its frame waits unread",
+                        got: completed < 0 ? "recvmsg(MSG_ERRQUEUE): \(error)"
+                            : "no completion in \(seconds(2 * session.timeScale)); the frame is "
+                                + (queued ? "still queued: it holds the sender's send" : "gone"))
+            try require(queued, expected: "the frame still queued", got: "nothing to read")
+            let expected = try session.frames().udpFromLocal(sourcePort: 40010, destinationPort: LabNetwork.discardPort,
+                                                             payload: data)
+            let frame = device.nextFrame(timeout: 1)
+            try require(frame == expected, expected: "the \(expected.count)-byte frame intact",
+                        got: frame.map { FrameComparison.describe(got: $0, expected: expected) } ?? "nothing")
+            let copied = code & UInt32(SO_EE_CODE_ZEROCOPY_COPIED) != 0
+            return "send \(low)...\(high) completed before the read" + (copied ? " (SO_EE_CODE_ZEROCOPY_COPIED)" : "")
+                + "; frame read back intact"
+        },
+        GuestCheck(.netconsoleOut) { session in
+            try session.configureWithPeer()
+            let device = try session.openDevice()
+            let netconsole = Netconsole(interface: session.interface)
+            let mark = session.log.mark
+            let binding = try netconsole.bind()
+            defer { netconsole.unbind(binding) }
+            // From process context: a message written to the kernel log.
+            let marker = "xtun-lab netconsole marker \(Int(Sys.uptime() * 1000))"
+            try Sys.write("<6>\(marker)\n", to: "/dev/kmsg")
+            let (direct, _) = device.frame(matching: { Netconsole.message(in: $0)?.contains(marker) == true },
+                                           timeout: 3 * session.timeScale)
+            try require(direct != nil, expected: "the marker as a UDP datagram to \(LabNetwork.peer):\(Netconsole.remotePort)",
+                        got: "nothing within \(seconds(3 * session.timeScale))")
+            // From interrupt context: the other CPU's backtrace, taken in an NMI,
+            // is printed from an irq_work, so netpoll calls ndo_start_xmit in hardirq.
+            let before = session.log.mark
+            try Sys.write("l", to: "/proc/sysrq-trigger")
+            let (nmi, _) = device.frame(matching: { Netconsole.message(in: $0)?.contains("NMI backtrace for cpu") == true },
+                                        timeout: 5 * session.timeScale)
+            Sys.sleep(seconds: 1)
+            session.provokedStacks.append(before..<session.log.mark)
+            try require(nmi != nil, expected: "an \"NMI backtrace for cpu\" line through netconsole after sysrq l",
+                        got: "none")
+            device.close()
+            netconsole.unbind(binding)
+            // Lockdep (the debug kernel) says here if the queue's lock is taken unsafely.
+            let ours = KernelLog(lines: Array(session.log.since(mark))).allowingProvoked(in: 0..<Int.max)
+            try require(ours.firstAlarm == nil, expected: "no WARN, BUG or lockdep report while netconsole ran",
+                        got: ours.alarmExcerpt(limit: 14).joined(separator: "\n"))
+            return "the marker and an NMI backtrace arrived as UDP from \(LabNetwork.local):\(Netconsole.localPort)"
         },
         GuestCheck(.unloadBusyWhileOpen) { session in
             let device = try session.openDevice()

@@ -40,6 +40,59 @@ struct WriteCase {
     }
 }
 
+/// The rx-classification table: the same request to four destination
+/// addresses, and an ARP request for 10.99.0.1 sent to another host.
+enum Classification {
+    struct Row {
+        let destination: String
+        let frame: [UInt8]
+        let packetType: UInt8
+        let answered: Bool
+        let matchesRequest: ([UInt8]) -> Bool
+        let matchesAnswer: ([UInt8]) -> Bool
+    }
+
+    static func name(_ type: UInt8) -> String {
+        switch Int32(type) {
+        case PACKET_HOST: "PACKET_HOST"
+        case PACKET_BROADCAST: "PACKET_BROADCAST"
+        case PACKET_MULTICAST: "PACKET_MULTICAST"
+        case PACKET_OTHERHOST: "PACKET_OTHERHOST"
+        default: "packet type \(type)"
+        }
+    }
+
+    static func rows(xtunMAC: MACAddress) -> [Row] {
+        let frames = Frames(xtunMAC: xtunMAC)
+        let echoes: [(String, MACAddress, UInt16, Int32, Bool)] = [
+            ("xtun's MAC", xtunMAC, 0x7101, PACKET_HOST, true),
+            ("another host's MAC", LabNetwork.otherHostMAC, 0x7102, PACKET_OTHERHOST, false),
+            ("the broadcast MAC", .broadcast, 0x7103, PACKET_BROADCAST, true),
+            ("a multicast MAC", LabNetwork.allHostsMAC, 0x7104, PACKET_MULTICAST, true),
+        ]
+        var rows = echoes.map { name, mac, identifier, type, answered in
+            Row(destination: name,
+                frame: frames.echoRequestFromPeer(identifier: identifier, sequence: 1,
+                                                  payload: NumberedPayload.make(index: Int(identifier), length: 32),
+                                                  to: mac),
+                packetType: UInt8(type), answered: answered,
+                matchesRequest: { Frames.echoIdentifier($0).map { $0 == (ICMPEcho.Kind.request.rawValue, identifier) } ?? false },
+                matchesAnswer: { Frames.echoIdentifier($0).map { $0 == (ICMPEcho.Kind.reply.rawValue, identifier) } ?? false })
+        }
+        var arp = EthernetFrame(bytes: frames.arpRequestFromPeer())!
+        arp.destination = LabNetwork.otherHostMAC
+        let isARP = { (bytes: [UInt8], operation: ARPPacket.Operation) -> Bool in
+            guard let frame = EthernetFrame(bytes: bytes), frame.etherType == EtherType.arp.rawValue,
+                  let packet = ARPPacket(bytes: frame.payload) else { return false }
+            return packet.operation == operation.rawValue
+        }
+        rows.append(Row(destination: "an ARP request to another host's MAC", frame: arp.bytes,
+                        packetType: UInt8(PACKET_OTHERHOST), answered: false,
+                        matchesRequest: { isARP($0, .request) }, matchesAnswer: { isARP($0, .reply) }))
+        return rows
+    }
+}
+
 /// Stage 04 (`XtunChecks/Stages/Stage04Rx.swift`): what a process writes to
 /// /dev/xtun enters the stack.
 enum Stage04Checks {
@@ -120,6 +173,51 @@ enum Stage04Checks {
                         expected: "\(data.count) bytes from \(LabNetwork.peer):\(peerPort)",
                         got: "\(received.bytes.count) bytes from \(received.from):\(received.port)")
             return "\(data.count) bytes from \(LabNetwork.peer):\(peerPort)"
+        },
+        GuestCheck(.rxClassification) { session in
+            try session.configureWithPeer()
+            let frames = try session.frames()
+            let device = try session.openDevice()
+            let tap = try PacketTap(interface: session.interface)
+            _ = tap.received()
+            let before = session.interface.counters
+            let rows = Classification.rows(xtunMAC: frames.xtunMAC)
+            var written = 0
+            for row in rows {
+                try device.mustWrite(row.frame, "the frame to \(row.destination)")
+                written += row.frame.count
+            }
+            // Every answer comes within moments; wait long enough to see one that should not come.
+            var answers: [[UInt8]] = []
+            let deadline = Sys.now() + 1.5
+            while Sys.now() < deadline, let frame = device.nextFrame(timeout: max(deadline - Sys.now(), 0.01)) {
+                answers.append(frame)
+            }
+            let seen = tap.received()
+            var wrong: [String] = []
+            for row in rows {
+                let type = seen.first { row.matchesRequest($0.bytes) }?.type
+                if type != row.packetType {
+                    wrong.append("\(row.destination): the stack saw \(type.map(Classification.name) ?? "nothing"), "
+                        + "expected \(Classification.name(row.packetType))")
+                }
+                let answered = answers.contains(where: row.matchesAnswer)
+                if answered != row.answered {
+                    wrong.append("\(row.destination): " + (answered ? "answered, expected no answer" : "no answer"))
+                }
+            }
+            try require(wrong.isEmpty, expected: "each frame classified and answered as documented",
+                        got: wrong.joined(separator: "; "))
+            let delta = session.interface.counters.delta(since: before)
+            let counted = ["rx_packets": rows.count, "rx_bytes": written,
+                           "multicast": rows.filter { $0.packetType == UInt8(PACKET_MULTICAST) }.count]
+            let answeredCount = rows.filter(\.answered).count
+            let sent = delta.filter { $0.key.hasPrefix("tx_") }
+            try require(delta.filter { !$0.key.hasPrefix("tx_") } == counted,
+                        expected: Counters.describe(counted), got: Counters.describe(delta))
+            return "\(rows.count) frames in, \(answeredCount) answered; "
+                + rows.map { "\($0.destination): \(Classification.name($0.packetType))" }.joined(separator: ", ")
+                + "; \(Counters.describe(counted)), \(Counters.describe(sent))"
         },
         GuestCheck(.badWritesRejected) { session in
             try session.network.configure()

@@ -20,23 +20,45 @@ struct KernelLogReader {
             let count = read(fd, &buffer, buffer.count)
             if count < 0 && errno == EPIPE { continue }  // overwritten records
             if count <= 0 { break }
-            lines.append(KernelLogReader.format(String(decoding: buffer[0..<count], as: UTF8.self)))
+            lines += KernelLogReader.format(String(decoding: buffer[0..<count], as: UTF8.self))
         }
         return lines
     }
 
-    /// "6,339,5140900,-;xtun: open\n" becomes "[    5.140900] xtun: open".
-    static func format(_ record: String) -> String {
+    /// "6,339,5140900,-;xtun: open\n" becomes ["[    5.140900] xtun: open"];
+    /// a record /dev/kmsg escaped (`\x0a` for each newline in it) becomes
+    /// one line per line, each with the record's time.
+    static func format(_ record: String) -> [String] {
         let parts = record.split(separator: ";", maxSplits: 1)
-        guard parts.count == 2 else { return record }
+        guard parts.count == 2 else { return [record] }
         let fields = parts[0].split(separator: ",")
-        let message = parts[1].split(separator: "\n").first.map(String.init) ?? ""
-        guard fields.count >= 3, let micros = Int(fields[2]) else { return message }
+        let message = unescape(parts[1].split(separator: "\n").first.map(String.init) ?? "")
+        let texts = message.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        guard fields.count >= 3, let micros = Int(fields[2]) else { return texts }
         var seconds = String(micros / 1_000_000)
         while seconds.count < 5 { seconds = " " + seconds }
         var fraction = String(micros % 1_000_000)
         while fraction.count < 6 { fraction = "0" + fraction }
-        return "[\(seconds).\(fraction)] \(message)"
+        return texts.map { "[\(seconds).\(fraction)] \($0)" }
+    }
+
+    /// Undoes /dev/kmsg's `\xNN` escapes.
+    static func unescape(_ text: String) -> String {
+        guard text.contains("\\x") else { return text }
+        var bytes: [UInt8] = []
+        let utf8 = Array(text.utf8)
+        var index = 0
+        while index < utf8.count {
+            if utf8[index] == UInt8(ascii: "\\"), index + 3 < utf8.count, utf8[index + 1] == UInt8(ascii: "x"),
+               let byte = UInt8(String(decoding: utf8[(index + 2)...(index + 3)], as: UTF8.self), radix: 16) {
+                bytes.append(byte)
+                index += 4
+            } else {
+                bytes.append(utf8[index])
+                index += 1
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

@@ -44,6 +44,7 @@ struct Counters {
     static let names = [
         "tx_packets", "tx_bytes", "tx_dropped", "tx_errors",
         "rx_packets", "rx_bytes", "rx_dropped", "rx_errors", "rx_length_errors", "rx_frame_errors",
+        "multicast",
     ]
     let values: [String: Int]
 

@@ -51,19 +51,19 @@ final class Socket {
     }
 
     /// sendto(); nil on success, else the errno.
-    func send(_ bytes: [UInt8], to address: IPv4Address, port: UInt16 = 0) -> Errno? {
+    func send(_ bytes: [UInt8], to address: IPv4Address, port: UInt16 = 0, flags: Int32 = 0) -> Errno? {
         var remote = socketAddress(address, port: port)
         let sent = withUnsafePointer(to: &remote) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                sendto(fd, bytes, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                sendto(fd, bytes, bytes.count, flags, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
         let error = Errno.current
         return sent == bytes.count ? nil : error
     }
 
-    func mustSend(_ bytes: [UInt8], to address: IPv4Address, port: UInt16 = 0) throws {
-        if let error = send(bytes, to: address, port: port) {
+    func mustSend(_ bytes: [UInt8], to address: IPv4Address, port: UInt16 = 0, flags: Int32 = 0) throws {
+        if let error = send(bytes, to: address, port: port, flags: flags) {
             throw Failure(expected: "sendto \(address) to succeed", got: "\(error)")
         }
     }
@@ -100,8 +100,8 @@ struct UDPSender {
         self.port = port
     }
 
-    func send(_ payload: [UInt8], port destination: UInt16 = LabNetwork.discardPort) throws {
-        try socket.mustSend(payload, to: LabNetwork.peer, port: destination)
+    func send(_ payload: [UInt8], port destination: UInt16 = LabNetwork.discardPort, flags: Int32 = 0) throws {
+        try socket.mustSend(payload, to: LabNetwork.peer, port: destination, flags: flags)
     }
 
     /// Sends `count` datagrams whose payload names their index.

@@ -55,10 +55,11 @@ struct Runner {
                 return .fail(expected: "no error", got: "\(error)")
             }
         }
-        guard let outcome = worker.join(timeout: check.timeout) else {
+        let deadline = check.timeout * session.timeScale
+        guard let outcome = worker.join(timeout: deadline) else {
             session.blockedCheck = expectation
-            return .fail(expected: "the check to finish within \(seconds(check.timeout))",
-                         got: "still running after \(seconds(check.timeout)): a call into the kernel never returned")
+            return .fail(expected: "the check to finish within \(seconds(deadline))",
+                         got: "still running after \(seconds(deadline)): a call into the kernel never returned")
         }
         return outcome
     }

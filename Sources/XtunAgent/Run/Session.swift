@@ -13,12 +13,40 @@ final class Session {
     var stateAfterLoad: (flags: String, operstate: String, isUp: Bool)?
     /// A check that ran out of time, its thread still blocked in the kernel.
     var blockedCheck: Expectation?
+    /// Who had allocated what before the first insmod, for the leak check.
+    let slabBaseline: SlabUsers?
+    /// Stretches of the kernel log (line ranges) where a check made the kernel
+    /// print stacks on purpose (sysrq l, injected failures).
+    var provokedStacks: [Range<Int>] = []
 
-    init(modulePath: String, reporter: Reporter, deviceKind: FrameDevice.Kind = .xtun) {
+    /// The kernel log the health gate judges: all of it, with the provoked
+    /// stacks allowed (`KernelLog.allowingProvoked(in:)`).
+    var judgedLog: KernelLog { provokedStacks.reduce(log.all) { $0.allowingProvoked(in: $1) } }
+
+    /// kmemleak's reports at the end of the run, once scanned (debug kernel).
+    private var kmemleakScan: [String]?
+
+    /// How many times longer every deadline is (the debug kernel is slower).
+    let timeScale: Double
+
+    init(modulePath: String, reporter: Reporter, deviceKind: FrameDevice.Kind = .xtun, timeScale: Double = 1) {
+        self.timeScale = timeScale
         module = ModuleControl(path: modulePath)
         self.deviceKind = deviceKind
         interface = Interface(name: deviceKind.interface)
         self.reporter = reporter
+        slabBaseline = SlabUsers.read()
+        if Kmemleak.isAvailable { Kmemleak.clear() }
+    }
+
+    /// What kmemleak finds once the run is over: scanned once, after the
+    /// youngest object that could have leaked is old enough to be reported.
+    func kmemleakReports() -> [String] {
+        if let kmemleakScan { return kmemleakScan }
+        Sys.sleep(seconds: Kmemleak.minimumAge + 1)
+        let reports = Kmemleak.scan()
+        kmemleakScan = reports
+        return reports
     }
 
     var network: NetworkSetup { NetworkSetup(interface: interface) }

@@ -19,8 +19,10 @@ enum Sys {
         return text
     }
 
-    static func write(_ text: String, to path: String) throws {
-        let fd = open(path, O_WRONLY | O_CLOEXEC)
+    /// Writes `text` to a file; `truncating` empties it first (tracefs
+    /// files such as `trace` and `set_ftrace_filter` clear only so).
+    static func write(_ text: String, to path: String, truncating: Bool = false) throws {
+        let fd = open(path, O_WRONLY | O_CLOEXEC | (truncating ? O_TRUNC : 0))
         guard fd >= 0 else {
             throw Failure(expected: "to write \(path)", got: "open: \(Errno.current)")
         }
@@ -34,6 +36,18 @@ enum Sys {
     }
 
     static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    /// The names in a directory (without . and ..), or nil if it cannot be read.
+    static func list(_ path: String) -> [String]? {
+        guard let directory = opendir(path) else { return nil }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
 
     static func sleep(seconds: Double) {
         guard seconds > 0 else { return }

@@ -26,6 +26,16 @@ extension Expectation {
         "unloads", "rmmod xtun removes the interface", chapter: .stage01, anchor: "unloading")
     public static let reloads = Expectation(
         "reloads", "load and unload work twice more", chapter: .stage01, anchor: "unloading")
+    public static let initUnwinds = Expectation(
+        "init-unwinds",
+        "every slab allocation insmod makes, failed in turn, leaves nothing behind: no oops, no leak, the next insmod works",
+        chapter: .stage01, anchor: "every-failure-unwinds",
+        requirement: .debugKernel(because: "it needs fault injection: --kernel debug"))
+    public static let noLeaks = Expectation(
+        "no-leaks",
+        "after the last rmmod nothing the module allocated is left: no allocation from its code, no extra skb",
+        chapter: .stage01, anchor: "leaks",
+        requirement: .virtualMachine(because: "it needs the VM kernel's slab user tracking (slub_debug=U)"))
     public static let kernelLogClean = Expectation(
         "kernel-log-clean", "the kernel log has no WARN, BUG, Oops, refcount or leak report",
         chapter: .stage01, anchor: "health")
@@ -41,6 +51,12 @@ extension Pitfall {
         summary: "netdev_ops left NULL: register_netdev() dereferences it and oopses",
         anchor: "pitfall-null-netdev-ops",
         caughtBy: [.loads, .registered, .kernelLogClean])
+    public static let noFreeNetdev = Pitfall(
+        name: "no-free-netdev", stage: .stage01,
+        summary: "the exit path unregisters the net_device but never frees it: every load leaks it, "
+            + "and every check but the leak check passes",
+        anchor: "pitfall-no-free-netdev",
+        caughtBy: [.noLeaks])
 }
 
 extension Suite {
@@ -49,12 +65,13 @@ extension Suite {
         .buildsClean, .loads, .registered, .typeEther, .macValid, .mtu1500, .downAfterLoad,
     ]
 
-    /// And ends here, before the health gate.
-    static let unloadAndReload: [Expectation] = [.unloads, .reloads]
+    /// And ends here, before the health gate. The walk through init's error
+    /// paths (debug kernel) runs where init changes: here, and in stage 03.
+    static let unloadAndReload: [Expectation] = [.unloads, .reloads, .noLeaks]
 
     static let stage01 = Suite(stage: .stage01, expectations:
         loadAndInspect
         + [.upWithoutOpen]
-        + unloadAndReload
+        + [.unloads, .reloads, .initUnwinds, .noLeaks]
         + [.kernelLogClean, .transmitWithoutXmitCrashes])
 }

@@ -26,7 +26,7 @@ extension Pitfall {
         name: "leak-skb", stage: .stage02,
         summary: "ndo_start_xmit never frees the skb: the sender's buffer fills and sends fail with ENOBUFS",
         anchor: "pitfall-leak-skb",
-        caughtBy: [.sustainedTraffic])
+        caughtBy: [.sustainedTraffic, .noLeaks])
 }
 
 extension Suite {

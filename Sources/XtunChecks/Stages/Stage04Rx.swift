@@ -11,6 +11,11 @@ extension Expectation {
     public static let udpDelivered = Expectation(
         "udp-delivered", "a UDP datagram written to /dev/xtun arrives intact at a socket on 10.99.0.1",
         chapter: .stage04, anchor: "udp")
+    public static let rxClassification = Expectation(
+        "rx-classification",
+        "eth_type_trans() classifies what comes in: a frame for another host's MAC is dropped unanswered, "
+            + "broadcast and multicast are seen as such, and the counters say what arrived",
+        chapter: .stage04, anchor: "classification")
     public static let badWritesRejected = Expectation(
         "bad-writes", "bad writes get the documented errno and are counted, never injected",
         chapter: .stage04, anchor: "bad-writes")
@@ -34,7 +39,7 @@ extension Suite {
     static let stage04 = Suite(stage: .stage04, expectations:
         loadAndInspect + [.upDownRepeat]
         + transmitToReader
-        + [.pollWritable, .arpReply, .icmpEchoReply, .udpDelivered,
+        + [.pollWritable, .arpReply, .icmpEchoReply, .udpDelivered, .rxClassification,
            .badWritesRejected, .concurrentReadWrite]
         + unloadAndReload
         + [.kernelLogClean])
