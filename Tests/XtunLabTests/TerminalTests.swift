@@ -42,6 +42,10 @@ struct TerminalTests {
 
     static var checkStep: String { CommandLineTests.binary.path }
 
+    /// How long check-step may take to reach its guest: it may build the
+    /// agent, the initramfs and the module first, on a busy machine.
+    static let startup: Double = 600
+
     /// The processes whose parent is `pid`.
     static func children(of pid: pid_t) -> [pid_t] {
         ((try? Shell.run(["pgrep", "-P", "\(pid)"]))?.output ?? "").split(separator: "\n").compactMap { Int32($0) }
@@ -65,7 +69,7 @@ struct TerminalTests {
         try RunCache.shared.exclusive {
             let session = try Session("\(Self.checkStep) shell 1")
             defer { session.end() }
-            #expect(session.await("xtun lab shell", seconds: 180), "no shell prompt:\n\(session.screen)")
+            #expect(session.await("xtun lab shell", seconds: Self.startup), "no shell prompt:\n\(session.screen)")
             Thread.sleep(forTimeInterval: 2)
             try session.type("echo answer=$((6*7))", "Enter")
             #expect(session.await("answer=42", seconds: 20), "\(session.screen)")
@@ -85,7 +89,7 @@ struct TerminalTests {
             let session = try Session("\(Self.checkStep) 4")
             defer { session.end() }
             var guest: pid_t?
-            let deadline = Date().addingTimeInterval(180)
+            let deadline = Date().addingTimeInterval(Self.startup)
             while guest == nil, Date() < deadline {
                 if let checkStep = session.checkStep { guest = Self.guests(of: checkStep).first }
                 Thread.sleep(forTimeInterval: 0.5)
@@ -102,7 +106,7 @@ struct TerminalTests {
         try RunCache.shared.exclusive {
             let child = try Spawned.start([Self.checkStep, "3"], in: labPaths.root, streams: .discarded)
             var guest: pid_t?
-            let deadline = Date().addingTimeInterval(180)
+            let deadline = Date().addingTimeInterval(Self.startup)
             while guest == nil, Date() < deadline, Self.isAlive(child.pid) {
                 guest = Self.guests(of: child.pid).first
                 Thread.sleep(forTimeInterval: 0.5)
