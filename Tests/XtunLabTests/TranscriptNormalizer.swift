@@ -33,6 +33,10 @@ struct TranscriptNormalizer: Sendable {
         // The fault-injection walk: how many allocations init makes, and how
         // each failure ended, depends on what the kernel's caches hold.
         (#"allocations \d+\.\.\.\d+ of insmod .*"#, "allocations N...M of insmod (counts of this walk)"),
+        // Lockdep words an irq-unsafe lock one of two ways, by which half of
+        // the problem it saw first; the report below its header follows suit.
+        (#"WARNING: (possible irq lock inversion dependency detected|HARDIRQ-safe -> HARDIRQ-unsafe lock order detected)(\n {10}\[T\][^\n]*)*"#,
+         "WARNING: LOCKDEP IRQ-UNSAFE LOCK REPORT"),
     ]
 
     /// The normalised text; `macBytes` are MAC addresses whose hex-dump form
