@@ -161,13 +161,17 @@ public struct Lab: Sendable {
     private func boot(_ request: CheckRequest, suite: Suite, kernel: ProvisionedKernel, agent: URL,
                       module: BuiltModule, started: Date, timings: inout Timings) throws -> GuestRun {
         let stage = request.stage.slug
+        // A directory of this run's own: runs of other sources (or of the same
+        // one) at the same time must not boot each other's module.
         let runName = "\(stage)-\(kernel.release)" + (request.source.pitfall.map { "-\($0.name)" } ?? "")
+            + "-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
         let slowdown = request.machine.kernel?.slowdown ?? 1
         let command = AgentCommand.check(AgentCheck(
             stage: request.stage, module: InitramfsBuilder.guestModule, report: .file(VirtualMachine.reportPort),
             timeScale: slowdown, debugKernel: request.machine.kernel?.isDebug ?? false))
         let initramfs = try InitramfsBuilder(work: paths.work)
             .build(agent: agent, module: module.module, task: .check(command), name: runName)
+        defer { try? FileManager.default.removeItem(at: initramfs.deletingLastPathComponent()) }
         timings.build = Date().timeIntervalSince(started)
 
         progress("[\(stage)] booting Linux \(kernel.release)")
@@ -176,7 +180,7 @@ public struct Lab: Sendable {
         var count = 0
         let total = suite.expectations.filter { $0.evaluator == .guest }.count
         return try machine.run(initramfs: initramfs,
-                               consoleLog: paths.work.appendingPathComponent("runs/\(runName)/console.log")) { timed in
+                               consoleLog: initramfs.deletingLastPathComponent().appendingPathComponent("console.log")) { timed in
             if case .result = timed.message {
                 count += 1
                 progress("[\(stage)] checking in Linux \(kernel.release): \(count)/\(total)")
@@ -194,7 +198,9 @@ public struct Lab: Sendable {
         let module = try ModuleBuilder(work: paths.work).build(source, against: kernel)
         let agent = try AgentBuilder(paths: paths).build()
         let initramfs = try InitramfsBuilder(work: paths.work)
-            .build(agent: agent, module: module.module, task: .shell, name: "shell-\(kernel.release)")
+            .build(agent: agent, module: module.module, task: .shell,
+                   name: "shell-\(kernel.release)-\(ProcessInfo.processInfo.processIdentifier)")
+        defer { try? FileManager.default.removeItem(at: initramfs.deletingLastPathComponent()) }
         return try VirtualMachine(kernel: kernel, accelerator: accelerator).runInteractive(initramfs: initramfs)
     }
 }

@@ -72,6 +72,26 @@ struct StageTests {
         return copy
     }
 
+    /// Without a run directory of each run's own, this failed 1 run in 2:
+    /// the second run's initramfs replaced the first's before it booted.
+    @Test("two runs of one stage at the same time each boot their own module")
+    func concurrentRunsKeepTheirModules() throws {
+        let wrong = try Self.brokenCopy("01-mtu", ["xtun_net.c": [
+            ("\teth_hw_addr_random(dev);\n", "\teth_hw_addr_random(dev);\n\tdev->mtu = 1400;\n")]])
+        let requests = [CheckRequest(stage: .stage01, kernel: .v6_1),
+                        CheckRequest(stage: .stage01, kernel: .v6_1, source: .directory(wrong))]
+        let verdicts = try RunCache.shared.exclusive {
+            let results = Locked([Int: Result<StageVerdict, Error>]())
+            DispatchQueue.concurrentPerform(iterations: requests.count) { index in
+                let result = Result { try Lab(paths: labPaths).check(requests[index]) }
+                results.withLock { $0[index] = result }
+            }
+            return try results.withLock { all in try (0..<requests.count).map { try all[$0]!.get() } }
+        }
+        #expect(verdicts[0].result(.mtu1500)?.outcome.isPass == true, "\(transcript(verdicts[0]))")
+        #expect(verdicts[1].result(.mtu1500)?.outcome.isFail == true, "\(transcript(verdicts[1]))")
+    }
+
     @Test("stage 01's inspection checks fail on a module that gets each one wrong")
     func inspectionChecksFailOnWrongModules() throws {
         // Wrong type, MTU and MAC (a zero MAC also fails eth_validate_addr, so up fails).
