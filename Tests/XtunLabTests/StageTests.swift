@@ -165,9 +165,10 @@ struct StageTests {
         // misc_register() fails and the net_device it registered stays.
         ("03-no-unwind", Stage.stage03, "xtun_main.c", "destroy_net:\n\txtun_net_destroy(dev);\n", "destroy_net:\n",
          XtunChecks.Expectation.initUnwindsWithDevice, "the interface is still there"),
-        // Not here: an error path that skips free_netdev(). kmemleak's scan
-        // after the walk reported nothing for it in a fresh-clone run (a known
-        // gap: see the issue notes), so the case is left out until it can fail.
+        // register_netdev() fails and the net_device is never freed: the
+        // walk finds it allocated from the unloaded module.
+        ("01-no-free", Stage.stage01, "xtun_net.c", "free_dev:\n\tfree_netdev(dev);\n", "free_dev:\n",
+         XtunChecks.Expectation.initUnwinds, "alloc_netdev_mqs"),
     ])
     func unwindingIsChecked(_ name: String, _ stage: Stage, _ file: String, _ old: String, _ new: String,
                             _ expectation: XtunChecks.Expectation, _ evidence: String) throws {

@@ -74,7 +74,10 @@ struct InitFailures {
         defer { try? Sys.write(printk, to: "/proc/sys/kernel/printk") }
         let mark = session.log.mark
         defer { session.provokedStacks.append(mark..<session.log.mark) }
-        let walk = try walk()
+        SlabUsers.releaseHeldBack()
+        let before = SlabUsers.read()
+        var walk = try walk()
+        walk.wrong += leftovers(since: before)
         if let mustReach {
             try require(walk.reached > 0, expected: "init to call \(mustReach)() and a failure inside it",
                         got: "no injected failure had \(mustReach)() on its stack: \(walk.summary)")
@@ -87,6 +90,17 @@ struct InitFailures {
         try require(load.succeeded, expected: "the next insmod to work", got: load.summary)
         _ = session.module.unload()
         return walk.summary + (mustReach.map { "; \(walk.reached) of the failures inside \($0)()" } ?? "")
+    }
+
+    /// What the failed loads left allocated, by allocation stack: a frame
+    /// there without a symbol is the module's, unloaded since. (Read once,
+    /// after the walk: reading every cache's stacks after each load would
+    /// take longer than the walk.)
+    func leftovers(since before: SlabUsers?) -> [String] {
+        guard let before else { return [] }
+        let after = SlabUsers.settled { $0.fromUnloadedModules(beyond: before).isEmpty }
+        let left = after?.fromUnloadedModules(beyond: before) ?? []
+        return left.prefix(4).map { "after the walk, " + SlabUsers.describe($0) + ": an error path did not free it" }
     }
 
     func walk(limit: Int = 5000) throws -> Walk {

@@ -92,35 +92,29 @@ enum Stage01Checks {
         GuestCheck(.noLeaks, needsModule: false, timeout: 120) { session in
             if session.module.isLoaded { _ = session.module.unload() }
             try require(!session.module.isLoaded, expected: "\(session.module.name) unloaded", got: "still loaded")
-            // The debug kernel has kmemleak; KASAN's quarantine there keeps freed
-            // objects allocated in SLUB's eyes, so slab tracking cannot judge.
-            if Kmemleak.isAvailable {
-                let reports = session.kmemleakReports()
-                try require(reports.isEmpty, expected: "no kmemleak report",
-                            got: "\(reports.count) unreferenced objects; the first:\n"
-                                + (reports.first ?? "").split(separator: "\n").prefix(16).joined(separator: "\n"))
-                return "kmemleak scanned after the last rmmod: nothing unreferenced"
-            }
             guard let baseline = session.slabBaseline else {
                 throw Failure(expected: "slab user tracking (slub_debug=U and debugfs)",
                               got: "no alloc_traces in \(SlabUsers.directory)")
             }
-            // Frees deferred to RCU and workqueues can take seconds under
-            // emulation, and unused dentries pin the device's sysfs nodes
-            // until the dcache lets go of them (drop_caches); a leak stays.
-            var now: SlabUsers?
-            _ = Sys.wait(seconds: 30, every: 500) {
-                try? Sys.write("2", to: "/proc/sys/vm/drop_caches")
-                now = SlabUsers.read()
-                return now.map { $0.fromUnloadedModules.isEmpty && $0.skbHeads <= baseline.skbHeads } ?? false
+            let settled = SlabUsers.settled {
+                $0.fromUnloadedModules.isEmpty && $0.skbHeads <= baseline.skbHeads
             }
-            guard let now else { throw Failure(expected: "slab user tracking", got: "alloc_traces unreadable") }
+            guard let now = settled else { throw Failure(expected: "slab user tracking", got: "alloc_traces unreadable") }
             var found = now.fromUnloadedModules.prefix(4).map(SlabUsers.describe)
             if now.skbHeads > baseline.skbHeads {
                 found.append("\(now.skbHeads - baseline.skbHeads) more live skbs after the last rmmod "
                     + "than before the first insmod")
             }
             try require(found.isEmpty, expected: "nothing left allocated by the module", got: found.joined(separator: "\n"))
+            // The debug kernel also has kmemleak, which finds what nothing points to.
+            if Kmemleak.isAvailable {
+                let reports = session.kmemleakReports()
+                try require(reports.isEmpty, expected: "no kmemleak report",
+                            got: "\(reports.count) unreferenced objects; the first:\n"
+                                + (reports.first ?? "").split(separator: "\n").prefix(16).joined(separator: "\n"))
+                return "no live allocation from the module's code, no more live skbs than before the first insmod, "
+                    + "kmemleak: nothing unreferenced"
+            }
             return "no live allocation from the module's code, no more live skbs than before the first insmod"
         },
         GuestCheck(.kernelLogClean, needsModule: false, runsAfterTrouble: true, timeout: 120) { session in

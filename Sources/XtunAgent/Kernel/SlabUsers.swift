@@ -61,6 +61,41 @@ struct SlabUsers {
         return records
     }
 
+    /// Frees what the kernel holds back before it counts as free: the
+    /// dcache's unused dentries (which pin sysfs nodes), and, on a KASAN
+    /// kernel, each cache's quarantine of freed objects, which SLUB still
+    /// counts as allocated: a write to a cache's `shrink` calls
+    /// kmem_cache_shrink(), and that kasan_cache_shrink() (mm/slab_common.c).
+    static func releaseHeldBack() {
+        try? Sys.write("2", to: "/proc/sys/vm/drop_caches")
+        for cache in Sys.list("/sys/kernel/slab") ?? [] {
+            try? Sys.write("1", to: "/sys/kernel/slab/\(cache)/shrink")
+        }
+    }
+
+    /// The live allocations once what is only late to be freed has gone:
+    /// frees deferred to RCU and workqueues can take seconds under emulation,
+    /// a leak stays. Waits up to `seconds` for `isSettled`; the last reading.
+    static func settled(seconds: Double = 30, isSettled: (SlabUsers) -> Bool) -> SlabUsers? {
+        var now: SlabUsers?
+        _ = Sys.wait(seconds: seconds, every: 500) {
+            releaseHeldBack()
+            now = read()
+            return now.map(isSettled) ?? false
+        }
+        return now
+    }
+
+    /// Objects from unloaded code that are live now and were not in `baseline`
+    /// (a record's count beyond the same stack's count there).
+    func fromUnloadedModules(beyond baseline: SlabUsers) -> [Record] {
+        fromUnloadedModules.compactMap { record in
+            let before = baseline.records.first { $0.cache == record.cache && $0.frames == record.frames }?.count ?? 0
+            guard record.count > before else { return nil }
+            return Record(cache: record.cache, count: record.count - before, site: record.site, frames: record.frames)
+        }
+    }
+
     static func isBareAddress(_ frame: String) -> Bool {
         frame.hasPrefix("0xffffffff") && frame.dropFirst(2).allSatisfy(\.isHexDigit)
     }
