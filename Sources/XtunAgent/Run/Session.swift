@@ -39,7 +39,7 @@ final class Session {
         if Kmemleak.isAvailable { Kmemleak.clear() }
     }
 
-    /// What kmemleak finds once the run is over: scanned once, after the
+    /// What kmemleak finds once the run is over: asked once (two scans), after the
     /// youngest object that could have leaked is old enough to be reported.
     func kmemleakReports() -> [String] {
         if let kmemleakScan { return kmemleakScan }
