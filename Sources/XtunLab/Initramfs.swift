@@ -7,6 +7,8 @@ public enum GuestTask: Sendable, Equatable {
     case check(AgentCommand)
     /// Load the module and give an interactive shell on the console.
     case shell
+    /// Run a shell script (its output goes to the console) and power off.
+    case script(String)
 }
 
 /// Builds the guest's initramfs: a cached base archive (busybox, the C
@@ -45,7 +47,10 @@ public struct InitramfsBuilder: Sendable {
     public init(work: URL) { self.work = work }
 
     /// The initramfs for one run.
-    public func build(agent: URL, module: URL, task: GuestTask, name: String) throws -> URL {
+    /// `kernelModules`, when given, go to /xtun/kmod and the host's root is
+    /// mounted at /host before the task runs (`HostShare`).
+    public func build(agent: URL, module: URL, task: GuestTask, name: String,
+                      kernelModules: [GuestModules.Module]? = nil) throws -> URL {
         let base = try baseArchive(agent: agent)
         let runDirectory = work.appendingPathComponent("runs/\(name)")
         let tree = runDirectory.appendingPathComponent("tree")
@@ -53,8 +58,21 @@ public struct InitramfsBuilder: Sendable {
         try FileManager.default.createDirectory(at: tree.appendingPathComponent("xtun"),
                                                 withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: module, to: tree.appendingPathComponent(String(InitramfsBuilder.guestModule.dropFirst())))
-        try InitramfsBuilder.runScript(task).write(to: tree.appendingPathComponent("xtun/run.sh"),
-                                                   atomically: true, encoding: .utf8)
+        var script = InitramfsBuilder.runScript(task)
+        if let kernelModules {
+            let directory = tree.appendingPathComponent("xtun/kmod")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            for (index, module) in kernelModules.enumerated() {
+                // The glob in HostShare.mountScript loads them in this order.
+                try module.contents.write(to: directory.appendingPathComponent(
+                    String(format: "%02d-%@.ko", index, module.name)))
+            }
+            let runner = tree.appendingPathComponent(String(HostShare.runner.dropFirst()))
+            try HostShare.runnerScript.write(to: runner, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: runner.path)
+            script = HostShare.mountScript + script
+        }
+        try script.write(to: tree.appendingPathComponent("xtun/run.sh"), atomically: true, encoding: .utf8)
         let top = runDirectory.appendingPathComponent("run.cpio")
         try archive(tree, to: top)
         let image = runDirectory.appendingPathComponent("initramfs.cpio")
@@ -72,9 +90,12 @@ public struct InitramfsBuilder: Sendable {
             return """
                 \(shellWords([guestAgent] + AgentCommand.load(module: guestModule).arguments))
                 echo "xtun lab shell: /dev/xtun and xtun are here. exit (or Ctrl-D) powers off; Ctrl-A x quits QEMU."
+                echo "Debian's tools from the host's root (read-only at \(HostShare.guestPath)): \(HostShare.runner) tcpdump -n -i xtun"
                 setsid cttyhack sh -l
 
                 """
+        case .script(let text):
+            return text + "\n"
         }
     }
 

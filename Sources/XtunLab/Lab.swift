@@ -188,7 +188,8 @@ public struct Lab: Sendable {
         }
     }
 
-    /// Boots with the stage's module loaded and hands the console to the user.
+    /// Boots with the stage's module loaded and hands the console to the user,
+    /// with Debian's tools from the host's root (`HostShare`).
     public func shell(_ request: CheckRequest) throws -> Int32 {
         guard case .virtualMachine = request.machine else {
             throw LabError.usage("the shell runs in the VM")
@@ -199,8 +200,32 @@ public struct Lab: Sendable {
         let agent = try AgentBuilder(paths: paths).build()
         let initramfs = try InitramfsBuilder(work: paths.work)
             .build(agent: agent, module: module.module, task: .shell,
-                   name: "shell-\(kernel.release)-\(ProcessInfo.processInfo.processIdentifier)")
+                   name: "shell-\(kernel.release)-\(ProcessInfo.processInfo.processIdentifier)",
+                   kernelModules: try GuestModules(kernel: kernel).resolve(HostShare.modules))
         defer { try? FileManager.default.removeItem(at: initramfs.deletingLastPathComponent()) }
-        return try VirtualMachine(kernel: kernel, accelerator: accelerator).runInteractive(initramfs: initramfs)
+        var machine = VirtualMachine(kernel: kernel, accelerator: accelerator)
+        machine.sharesHostRoot = true
+        return try machine.runInteractive(initramfs: initramfs)
+    }
+
+    /// Boots `machine` with the stage's module in /xtun and the host's root
+    /// at /host, runs `script` and returns the console: what the guest's
+    /// tools print, for tests and for stages that show them.
+    public func runScript(_ script: String, stage: Stage, on machine: Machine, timeout: Double = 120) throws -> GuestRun {
+        guard case .virtualMachine = machine else { throw LabError.usage("scripts run in the VM") }
+        let request = CheckRequest(stage: stage, machine: machine)
+        let kernel = try kernel(for: machine)
+        let module = try ModuleBuilder(work: paths.work).build(try moduleSource(for: request), against: kernel)
+        let agent = try AgentBuilder(paths: paths).build()
+        let initramfs = try InitramfsBuilder(work: paths.work)
+            .build(agent: agent, module: module.module, task: .script(script),
+                   name: "script-\(kernel.release)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))",
+                   kernelModules: try GuestModules(kernel: kernel).resolve(HostShare.modules))
+        defer { try? FileManager.default.removeItem(at: initramfs.deletingLastPathComponent()) }
+        var vm = VirtualMachine(kernel: kernel, accelerator: accelerator)
+        vm.sharesHostRoot = true
+        vm.timeout = timeout * Double(machine.kernel?.slowdown ?? 1)
+        return try vm.run(initramfs: initramfs,
+                          consoleLog: initramfs.deletingLastPathComponent().appendingPathComponent("console.log"))
     }
 }

@@ -62,6 +62,8 @@ public struct VirtualMachine: Sendable {
     public var cpus = 2
     /// Hard limit for one boot; the guest is killed after it.
     public var timeout: Double = 240
+    /// Share the host's root read-only over 9p (`HostShare`).
+    public var sharesHostRoot = false
 
     /// The guest's second serial port, where the agent reports (QEMU's stdout).
     public static let reportPort = "/dev/ttyS1"
@@ -81,6 +83,7 @@ public struct VirtualMachine: Sendable {
          "-nodefaults", "-no-reboot", "-display", "none", "-monitor", "none",
          "-kernel", kernel.vmlinuz, "-initrd", initramfs.path,
          "-append", VirtualMachine.commandLine]
+            + (sharesHostRoot ? HostShare.qemuArguments : [])
             + console + results
     }
 

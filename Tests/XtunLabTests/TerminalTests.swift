@@ -78,6 +78,9 @@ struct TerminalTests {
             try session.type("C-c")
             try session.type("echo interrupted=$?", "Enter")
             #expect(session.await("interrupted=130", seconds: 20), "Ctrl-C did not stop the guest's sleep:\n\(session.screen)")
+            // Debian's tools, from the host's root over 9p.
+            try session.type("\(HostShare.runner) tcpdump --version", "Enter")
+            #expect(session.await("tcpdump version 4.99", seconds: 60), "\(session.screen)")
             try session.type("exit", "Enter")
             #expect(session.await("EXITED=0", seconds: 60), "\(session.screen)")
         }

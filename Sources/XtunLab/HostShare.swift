@@ -1,0 +1,56 @@
+import Foundation
+
+/// The host's root directory, shared read-only with the guest over 9p
+/// (virtio-9p), so the guest runs Debian's own tcpdump, trace-cmd, bpftrace
+/// and friends without copying them: `/xtun/debian tcpdump -n -i xtun`
+/// runs the host's tcpdump in a chroot of the share.
+public enum HostShare {
+    /// QEMU's name for the share, which the guest mounts by.
+    static let tag = "hostroot"
+    /// Where the guest mounts it.
+    public static let guestPath = "/host"
+    /// The guest's helper that runs a program of the share.
+    public static let runner = "/xtun/debian"
+
+    /// What the guest loads to mount it (Debian builds virtio-pci into
+    /// 6.12, as a module into 6.1; the debug kernel has all of it built in).
+    static let modules = ["virtio_pci", "9pnet_virtio", "9p"]
+
+    static let qemuArguments = [
+        // The host's root spans several filesystems (/proc, /sys, tmpfs…):
+        // remap keeps their inode numbers apart.
+        "-fsdev", "local,id=\(tag),path=/,security_model=none,readonly=on,multidevs=remap",
+        "-device", "virtio-9p-pci,fsdev=\(tag),mount_tag=\(tag)",
+    ]
+
+    /// Loads the modules (in /xtun/kmod, in order) and mounts the share.
+    static let mountScript = """
+        for module in /xtun/kmod/*.ko; do
+        \t[ -e "$module" ] || continue
+        \tinsmod "$module" || echo "xtun lab: insmod $module failed"
+        done
+        mkdir -p \(guestPath)
+        mount -t 9p -o trans=virtio,version=9p2000.L,ro \(tag) \(guestPath) \\
+        \t|| echo "xtun lab: cannot mount the host's root at \(guestPath)"
+
+        """
+
+    /// `/xtun/debian PROGRAM ARGS…`: the first call gives the chroot the
+    /// guest's /proc, /sys and /dev and a writable /tmp and /run (the share
+    /// itself is read-only), then every call runs PROGRAM inside it.
+    static let runnerScript = """
+        #!/bin/sh
+        # Runs a program of the host's Debian, shared read-only at \(guestPath).
+        root=\(guestPath)
+        # (The share shows the host's own /proc and /sys: look at the guest's mounts.)
+        if ! grep -q " $root/proc " /proc/mounts; then
+        \t# bpftrace and trace-cmd look for tracefs at /sys/kernel/tracing.
+        \t[ -e /sys/kernel/tracing/trace ] || mount -t tracefs tracefs /sys/kernel/tracing
+        \tmount --rbind /proc "$root/proc" && mount --rbind /sys "$root/sys" &&
+        \t\tmount --rbind /dev "$root/dev" && mount -t tmpfs tmpfs "$root/tmp" &&
+        \t\tmount -t tmpfs tmpfs "$root/run" || exit 125
+        fi
+        exec chroot "$root" /usr/bin/env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"
+
+        """
+}
