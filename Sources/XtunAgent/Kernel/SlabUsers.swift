@@ -107,8 +107,16 @@ struct SlabUsers {
         records.filter { ["skbuff_head_cache", "skbuff_fclone_cache"].contains($0.cache) }.reduce(0) { $0 + $1.count }
     }
 
+    /// Allocation sites whose objects the kernel keeps on purpose after the
+    /// call that allocated them: idr_preload() stocks each CPU with radix-tree
+    /// nodes for later insertions, whoever's call made it (lib/radix-tree.c:320-352
+    /// in 6.1), so a node preloaded during insmod can outlive the module.
+    static let keptByTheKernel: Set<String> = ["__radix_tree_preload"]
+
     /// Live objects allocated from code that is no longer loaded.
-    var fromUnloadedModules: [Record] { records.filter(\.hasUnloadedModuleFrame) }
+    var fromUnloadedModules: [Record] {
+        records.filter { $0.hasUnloadedModuleFrame && !SlabUsers.keptByTheKernel.contains($0.site) }
+    }
 
     /// "3 objects in kmalloc-cg-4k from alloc_netdev_mqs, called from 0xffffffffc0571037 <- ..."
     static func describe(_ record: Record) -> String {
