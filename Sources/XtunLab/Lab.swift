@@ -157,14 +157,17 @@ public struct Lab: Sendable {
         return verdict(run: run, timings: timings, rebuilt: module.built)
     }
 
+    /// A run directory's name of its own: runs of other sources (or of the
+    /// same one) at the same time must not boot each other's module.
+    static func runName(_ base: String) -> String {
+        "\(base)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
+    }
+
     /// Boots the kernel with the module and the agent, and collects the run.
     private func boot(_ request: CheckRequest, suite: Suite, kernel: ProvisionedKernel, agent: URL,
                       module: BuiltModule, started: Date, timings: inout Timings) throws -> GuestRun {
         let stage = request.stage.slug
-        // A directory of this run's own: runs of other sources (or of the same
-        // one) at the same time must not boot each other's module.
-        let runName = "\(stage)-\(kernel.release)" + (request.source.pitfall.map { "-\($0.name)" } ?? "")
-            + "-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
+        let runName = Lab.runName("\(stage)-\(kernel.release)" + (request.source.pitfall.map { "-\($0.name)" } ?? ""))
         let slowdown = request.machine.kernel?.slowdown ?? 1
         let command = AgentCommand.check(AgentCheck(
             stage: request.stage, module: InitramfsBuilder.guestModule, report: .file(VirtualMachine.reportPort),
@@ -200,7 +203,7 @@ public struct Lab: Sendable {
         let agent = try AgentBuilder(paths: paths).build()
         let initramfs = try InitramfsBuilder(work: paths.work)
             .build(agent: agent, module: module.module, task: .shell,
-                   name: "shell-\(kernel.release)-\(ProcessInfo.processInfo.processIdentifier)",
+                   name: Lab.runName("shell-\(kernel.release)"),
                    kernelModules: try GuestModules(kernel: kernel).resolve(HostShare.modules))
         defer { try? FileManager.default.removeItem(at: initramfs.deletingLastPathComponent()) }
         var machine = VirtualMachine(kernel: kernel, accelerator: accelerator)
@@ -219,7 +222,7 @@ public struct Lab: Sendable {
         let agent = try AgentBuilder(paths: paths).build()
         let initramfs = try InitramfsBuilder(work: paths.work)
             .build(agent: agent, module: module.module, task: .script(script),
-                   name: "script-\(kernel.release)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))",
+                   name: Lab.runName("script-\(kernel.release)"),
                    kernelModules: try GuestModules(kernel: kernel).resolve(HostShare.modules))
         defer { try? FileManager.default.removeItem(at: initramfs.deletingLastPathComponent()) }
         var vm = VirtualMachine(kernel: kernel, accelerator: accelerator)
