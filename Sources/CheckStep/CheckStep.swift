@@ -253,7 +253,7 @@ final class Progress: @unchecked Sendable {
 @main
 enum CheckStepMain {
     static func main() {
-        Foundation.exit(status(CommandLine.arguments.dropFirst().map { $0 }))
+        GuestProcesses.shared.exit(status(CommandLine.arguments.dropFirst().map { $0 }))
     }
 
     static func status(_ arguments: [String]) -> Int32 {

@@ -25,9 +25,12 @@ struct Spawned {
 
     /// Starts `arguments[0]`, looked up in PATH. The signals check-step
     /// ignores while it watches (SIGINT, SIGTERM, SIGHUP) are back to their
-    /// defaults in the child, and no signal is blocked there.
+    /// defaults in the child, and no signal is blocked there. With
+    /// `ownProcessGroup`, the child leads a process group of its own, so a
+    /// Ctrl-C typed at the terminal reaches this process and not the child.
     static func start(_ arguments: [String], in directory: URL? = nil,
-                      environment: [String: String]? = nil, streams: Streams = .captured) throws -> Spawned {
+                      environment: [String: String]? = nil, streams: Streams = .captured,
+                      ownProcessGroup: Bool = false) throws -> Spawned {
         precondition(!arguments.isEmpty, "nothing to run")
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -39,7 +42,12 @@ struct Spawned {
         var unblocked = sigset_t()
         sigemptyset(&unblocked)
         posix_spawnattr_setsigmask(&attributes, &unblocked)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        var flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK
+        if ownProcessGroup {
+            posix_spawnattr_setpgroup(&attributes, 0)
+            flags |= POSIX_SPAWN_SETPGROUP
+        }
+        posix_spawnattr_setflags(&attributes, Int16(flags))
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)

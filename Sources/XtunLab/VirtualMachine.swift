@@ -99,7 +99,10 @@ public struct VirtualMachine: Sendable {
                              console: ["-serial", "file:\(consoleLog.path)"],
                              results: ["-serial", "stdio"])
         let started = Date()
-        let child = try Spawned.start([qemu] + argv.dropFirst())
+        // Its own process group: a Ctrl-C at the terminal goes to check-step
+        // alone, which kills and reaps QEMU and exits 130 (GuestProcesses);
+        // a QEMU that got the SIGINT too could die first and the run end as FAIL.
+        let child = try Spawned.start([qemu] + argv.dropFirst(), ownProcessGroup: true)
         GuestProcesses.shared.started(child.pid)
         defer { GuestProcesses.shared.ended(child.pid) }
 
