@@ -2,6 +2,8 @@ import Foundation
 
 /// A transcript in the book: a `<!-- transcript: check-step … -->` line
 /// followed at once by a fenced block holding what that command printed.
+/// `<!-- transcript excerpt: check-step … -->` marks some of those lines,
+/// in their order, with `…` lines where lines are left out.
 ///
 /// Markers inside fenced code blocks are not read (fences as
 /// `MarkdownDocument` reads them). A marker with no fenced block right
@@ -17,8 +19,21 @@ public struct BookTranscript: Sendable, Equatable {
     public let command: String
     /// The body of the fenced block, without its fences.
     public let text: String
+    /// Whether it shows some of the lines only (`transcript excerpt:`).
+    public var isExcerpt = false
+
+    public init(chapter: String, line: Int, command: String, text: String, isExcerpt: Bool = false) {
+        self.chapter = chapter
+        self.line = line
+        self.command = command
+        self.text = text
+        self.isExcerpt = isExcerpt
+    }
 
     static let marker = "<!-- transcript: "
+    static let excerptMarker = "<!-- transcript excerpt: "
+    /// The line that stands for lines left out of an excerpt.
+    public static let omission = "…"
 
     /// Every transcript in the markdown files directly in `book`, in file
     /// name and line order.
@@ -36,18 +51,33 @@ public struct BookTranscript: Sendable, Equatable {
         let document = MarkdownDocument(markdown)
         return document.lines.indices.compactMap { index in
             let line = document.lines[index]
-            guard !line.isFenced, let command = command(in: line.text) else { return nil }
+            guard !line.isFenced, let (command, isExcerpt) = command(in: line.text) else { return nil }
             let body = document.fencedBlock(after: index).map(document.bodyLines(of:)) ?? []
             return BookTranscript(chapter: chapter, line: index + 1, command: command,
-                                  text: body.joined(separator: "\n"))
+                                  text: body.joined(separator: "\n"), isExcerpt: isExcerpt)
         }
     }
 
     /// The command of a marker line, exactly `<!-- transcript: COMMAND -->`
     /// (empty for `<!-- transcript: -->`, so that the marker is reported).
-    static func command(in line: String) -> String? {
-        guard line.hasPrefix(marker), line.hasSuffix(" -->") else { return nil }
-        return String(line.dropFirst(marker.count).dropLast(" -->".count))
+    static func command(in line: String) -> (String, isExcerpt: Bool)? {
+        for (prefix, isExcerpt) in [(marker, false), (excerptMarker, true)]
+        where line.hasPrefix(prefix) && line.hasSuffix(" -->") {
+            return (String(line.dropFirst(prefix.count).dropLast(" -->".count)), isExcerpt)
+        }
+        return nil
+    }
+
+    /// Whether `lines`, a whole run's output, holds the excerpt's lines in
+    /// order (after `normalize`, applied to both).
+    public func excerptMatches(_ run: String, normalize: (String) -> String) -> Bool {
+        let wanted = normalize(output).split(separator: "\n").filter { $0 != BookTranscript.omission }
+        var remaining = normalize(run).split(separator: "\n")[...]
+        for line in wanted {
+            guard let found = remaining.firstIndex(of: line) else { return false }
+            remaining = remaining[remaining.index(after: found)...]
+        }
+        return !wanted.isEmpty
     }
 
     /// The output lines of the transcript, without the `$ swift run …` line.

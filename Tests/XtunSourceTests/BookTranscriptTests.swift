@@ -73,4 +73,14 @@ struct BookTranscriptTests {
             #expect(found.map(\.output) == ["one", "two"])
         }
     }
+
+    @Test func anExcerptMatchesItsLinesInOrder() throws {
+        let markdown = "<!-- transcript excerpt: check-step 5 -->\n```text\n$ swift run check-step 5\nb\n…\nd\n```\n"
+        let excerpt = try #require(BookTranscript.parse(markdown, chapter: "05-test.md").first)
+        #expect(excerpt.isExcerpt && excerpt.command == "check-step 5")
+        let same = { (text: String) in text }
+        #expect(excerpt.excerptMatches("a\nb\nc\nd\ne", normalize: same))
+        #expect(!excerpt.excerptMatches("a\nd\nb", normalize: same))
+        #expect(!excerpt.excerptMatches("b\nc", normalize: same))
+    }
 }
