@@ -300,10 +300,11 @@ enum Stage04Checks {
                 guard let sender = try? UDPSender(port: 7200) else { return -1 }
                 return (try? sender.sendNumbered(transmitted, length: transmittedLength)) == nil ? -1 : transmitted
             }
-            let writeFailures = try writing.map { try $0.mustJoin(timeout: 30, "a writer") }.reduce(0, +)
-            let sent = try sending.mustJoin(timeout: 30, "the sender")
-            let read = try reading.mustJoin(timeout: 30, "the reader")
-            let seen = try receiving.mustJoin(timeout: 30, "the receiving socket")
+            let limit = 30 * session.timeScale
+            let writeFailures = try writing.map { try $0.mustJoin(timeout: limit, "a writer") }.reduce(0, +)
+            let sent = try sending.mustJoin(timeout: limit, "the sender")
+            let read = try reading.mustJoin(timeout: limit, "the reader")
+            let seen = try receiving.mustJoin(timeout: limit, "the receiving socket")
             let delta = session.interface.counters.delta(since: before)
             try require(writeFailures == 0 && sent == transmitted,
                         expected: "every write() and send to succeed",
