@@ -116,6 +116,9 @@ struct CheckCommand: ParsableCommand {
     @Flag(help: "Print the time to verdict: build, boot and checks.")
     var timing = false
 
+    @Flag(help: "After the checks, trace the driver's TX and RX paths: ftrace's function graph and tcpdump -XX.")
+    var trace = false
+
     func validate() throws {
         _ = try selection.stages(allowAll: !host)
         _ = try kernels(kernel, allowAll: true)
@@ -131,7 +134,7 @@ struct CheckCommand: ParsableCommand {
     func requests() throws -> [CheckRequest] {
         let machines: [Machine] = host ? [.host] : try kernels(kernel, allowAll: true).map { .virtualMachine($0) }
         return try selection.stages(allowAll: !host).flatMap { stage in
-            machines.map { CheckRequest(stage: stage, machine: $0, source: selection.source) }
+            machines.map { CheckRequest(stage: stage, machine: $0, source: selection.source, trace: trace) }
         }
     }
 

@@ -1,5 +1,6 @@
 import Glibc
 import XtunChecks
+import XtunPackets
 
 // xtun-agent: runs one stage's checks against a loaded kernel. Its command
 // line is `AgentCommand` (XtunChecks), which the host renders; see `usage`.
@@ -27,6 +28,7 @@ case .check(let check):
     let session = Session(modulePath: check.module, reporter: reporter, timeScale: Double(check.timeScale))
     let (suite, _) = Suite.of(check.stage).runnable(at: check.place, debugKernel: check.debugKernel)
     let passed = Runner(suite: suite, session: session).run()
+    if check.trace { DriverTrace.run(session, place: check.place, debugKernel: check.debugKernel) }
     settings.restore()
     reporter.send(.done(uptime: Sys.uptime()))
     exit((passed ? ExitStatus.success : .failure).rawValue)
@@ -35,4 +37,14 @@ case .load(let module):
     let result = ModuleControl(path: module).load()
     print("insmod \(module): \(result.summary)")
     exit((result.succeeded ? ExitStatus.success : .failure).rawValue)
+case .respond:
+    let device: FrameDevice
+    switch FrameDevice.open() {
+    case .success(let opened): device = opened
+    case .failure(let error): fail("cannot open \(DriverNames.characterDevice): \(error)")
+    }
+    let responder = Responder()
+    print("answering ARP, ping and UDP echo (port \(responder.echoPort)) for \(responder.address) "
+        + "at \(responder.mac) on \(DriverNames.characterDevice); Ctrl-C stops")
+    _ = ResponderLoop(device: device, responder: responder).run { print($0) }
 }

@@ -6,6 +6,9 @@ public enum AgentCommand: Sendable, Equatable {
     case check(AgentCheck)
     /// Load the module and exit: the interactive shell's first step.
     case load(module: String)
+    /// Answer ARP, ping and UDP echo for 10.99.0.2 on /dev/xtun until killed
+    /// (stage 05's responder, for the shell).
+    case respond
 
     /// What runs after the program name.
     public var arguments: [String] {
@@ -19,9 +22,12 @@ public enum AgentCommand: Sendable, Equatable {
             if check.place == .host { words.append("--host") }
             if check.timeScale != 1 { words += ["--time-scale", "\(check.timeScale)"] }
             if check.debugKernel { words.append("--debug-kernel") }
+            if check.trace { words.append("--trace") }
             return words
         case .load(let module):
             return ["load", "--module", module]
+        case .respond:
+            return ["respond"]
         }
     }
 
@@ -46,21 +52,26 @@ public enum AgentCommand: Sendable, Equatable {
                 scale = value
             }
             let debugKernel = options.takeFlag("--debug-kernel")
+            let trace = options.takeFlag("--trace")
             try options.finish()
             self = .check(AgentCheck(stage: stage, module: module, place: place, report: report, timeScale: scale,
-                                     debugKernel: debugKernel))
+                                     debugKernel: debugKernel, trace: trace))
         case "load":
             guard let module = options.take("--module") else { throw AgentCommandError("load needs --module PATH") }
             try options.finish()
             self = .load(module: module)
+        case "respond":
+            try options.finish()
+            self = .respond
         default:
             throw AgentCommandError("unknown command '\(verb)'")
         }
     }
 
     public static let usage = """
-        usage: xtun-agent check --stage N --module PATH [--report PATH] [--host] [--time-scale K] [--debug-kernel]
+        usage: xtun-agent check --stage N --module PATH [--report PATH] [--host] [--time-scale K] [--debug-kernel] [--trace]
                xtun-agent load --module PATH
+               xtun-agent respond
         """
 }
 
@@ -77,15 +88,19 @@ public struct AgentCheck: Sendable, Equatable {
     public var timeScale: Int
     /// Whether the kernel is the lab's debug kernel: what needs it runs.
     public var debugKernel: Bool
+    /// After the checks, trace the driver's TX and RX paths (`check-step --trace`).
+    public var trace: Bool
 
     public init(stage: Stage, module: String, place: Place = .virtualMachine,
-                report: ReportDestination = .standardOutput, timeScale: Int = 1, debugKernel: Bool = false) {
+                report: ReportDestination = .standardOutput, timeScale: Int = 1, debugKernel: Bool = false,
+                trace: Bool = false) {
         self.stage = stage
         self.module = module
         self.place = place
         self.report = report
         self.timeScale = timeScale
         self.debugKernel = debugKernel
+        self.trace = trace
     }
 }
 

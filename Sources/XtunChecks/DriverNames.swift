@@ -8,3 +8,10 @@ public enum DriverNames {
     /// The misc device: devtmpfs creates it from the misc device's name.
     public static let characterDevice = "/dev/xtun"
 }
+
+/// Paths in the lab's guest that host and agent agree on.
+public enum GuestPaths {
+    /// Runs a program of the host's Debian, shared read-only over 9p when
+    /// the run asks for it (`HostShare`): `/xtun/debian tcpdump -n -i xtun`.
+    public static let debianRunner = "/xtun/debian"
+}

@@ -54,14 +54,20 @@ public struct Expectation: Sendable, Hashable, Identifiable, CustomStringConvert
     public let evaluator: Evaluator
     /// Where it can be checked, when not everywhere.
     public let requirement: Requirement?
+    /// For a check a stage adds that tests no new code of the driver (a
+    /// program of the stage's on the earlier driver): the earlier stage it
+    /// already passes on. A test proves that it does, and shows it failing
+    /// on a broken copy instead.
+    public let heldSince: Stage?
 
     public init(_ id: String, _ summary: String, chapter: Stage, anchor: String,
-                evaluator: Evaluator = .guest, requirement: Requirement? = nil) {
+                evaluator: Evaluator = .guest, requirement: Requirement? = nil, heldSince: Stage? = nil) {
         self.id = id
         self.summary = summary
         self.chapter = chapter
         self.anchor = anchor
         self.evaluator = evaluator
+        self.heldSince = heldSince
         self.requirement = requirement
             ?? (evaluator == .console ? .virtualMachine(because: "it needs the VM's console: the kernel does not survive it")
                 : nil)

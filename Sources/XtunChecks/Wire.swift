@@ -11,6 +11,8 @@ public enum WireMessage: Sendable, Equatable {
     case expectCrash(id: String)
     /// Evidence worth showing with `--verbose`.
     case note(String)
+    /// What `--trace` captured: a titled block of text (a function graph, tcpdump's output).
+    case trace(title: String, text: String)
     /// All checks ran; guest uptime in seconds.
     case done(uptime: Double)
 
@@ -25,6 +27,7 @@ public enum WireMessage: Sendable, Equatable {
         case .result(let id, .fail(let expected, let got)): fields = ["RESULT", id, "FAIL", expected, got]
         case .expectCrash(let id): fields = ["EXPECT-CRASH", id]
         case .note(let text): fields = ["NOTE", text]
+        case .trace(let title, let text): fields = ["TRACE", title, text]
         case .done(let uptime): fields = ["DONE", format(uptime)]
         }
         return ([WireMessage.tag] + fields.map(WireMessage.escape)).joined(separator: "\t")
@@ -47,6 +50,7 @@ public enum WireMessage: Sendable, Equatable {
             self = .done(uptime: uptime)
         case ("EXPECT-CRASH", 3): self = .expectCrash(id: fields[2])
         case ("NOTE", 3): self = .note(fields[2])
+        case ("TRACE", 4): self = .trace(title: fields[2], text: fields[3])
         case ("RESULT", 5) where fields[3] == "PASS": self = .result(id: fields[2], outcome: .pass(fields[4]))
         case ("RESULT", 6) where fields[3] == "FAIL":
             self = .result(id: fields[2], outcome: .fail(expected: fields[4], got: fields[5]))

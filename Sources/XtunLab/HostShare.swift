@@ -1,4 +1,5 @@
 import Foundation
+import XtunChecks
 
 /// The host's root directory, shared read-only with the guest over 9p
 /// (virtio-9p), so the guest runs Debian's own tcpdump, trace-cmd, bpftrace
@@ -10,7 +11,7 @@ public enum HostShare {
     /// Where the guest mounts it.
     public static let guestPath = "/host"
     /// The guest's helper that runs a program of the share.
-    public static let runner = "/xtun/debian"
+    public static let runner = GuestPaths.debianRunner
 
     /// What the guest loads to mount it (Debian builds virtio-pci into
     /// 6.12, as a module into 6.1; the debug kernel has all of it built in).

@@ -49,7 +49,8 @@ public struct InitramfsBuilder: Sendable {
     /// The initramfs for one run.
     /// `kernelModules`, when given, go to /xtun/kmod and the host's root is
     /// mounted at /host before the task runs (`HostShare`).
-    public func build(agent: URL, module: URL, task: GuestTask, name: String,
+    /// `programs` (the stage's own, like xtun_test) go to /xtun next to the module.
+    public func build(agent: URL, module: URL, programs: [URL] = [], task: GuestTask, name: String,
                       kernelModules: [GuestModules.Module]? = nil) throws -> URL {
         let base = try baseArchive(agent: agent)
         let runDirectory = work.appendingPathComponent("runs/\(name)")
@@ -58,6 +59,9 @@ public struct InitramfsBuilder: Sendable {
         try FileManager.default.createDirectory(at: tree.appendingPathComponent("xtun"),
                                                 withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: module, to: tree.appendingPathComponent(String(InitramfsBuilder.guestModule.dropFirst())))
+        for program in programs {
+            try FileManager.default.copyItem(at: program, to: tree.appendingPathComponent("xtun/\(program.lastPathComponent)"))
+        }
         var script = InitramfsBuilder.runScript(task)
         if let kernelModules {
             let directory = tree.appendingPathComponent("xtun/kmod")

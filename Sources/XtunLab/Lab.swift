@@ -32,16 +32,19 @@ public struct CheckRequest: Sendable {
     public let stage: Stage
     public let machine: Machine
     public let source: SourceChoice
+    /// After the checks, trace the driver's TX and RX paths (`--trace`).
+    public var trace: Bool
 
-    public init(stage: Stage, machine: Machine, source: SourceChoice = .steps) {
+    public init(stage: Stage, machine: Machine, source: SourceChoice = .steps, trace: Bool = false) {
         self.stage = stage
         self.machine = machine
         self.source = source
+        self.trace = trace
     }
 
     /// A run in the VM on `kernel`.
-    public init(stage: Stage, kernel: KernelChoice, source: SourceChoice = .steps) {
-        self.init(stage: stage, machine: .virtualMachine(kernel), source: source)
+    public init(stage: Stage, kernel: KernelChoice, source: SourceChoice = .steps, trace: Bool = false) {
+        self.init(stage: stage, machine: .virtualMachine(kernel), source: source, trace: trace)
     }
 }
 
@@ -130,7 +133,7 @@ public struct Lab: Sendable {
                          results: VerdictAssembler(suite: suite).results(build: build, run: run), omitted: omitted,
                          crashExcerpt: run.map(VerdictAssembler.crashExcerpt) ?? [], console: run?.console ?? "",
                          timings: timings, accelerator: request.machine == .host ? .host : accelerator,
-                         moduleRebuilt: rebuilt)
+                         moduleRebuilt: rebuilt, traces: run?.traces ?? [])
         }
         var timings = Timings()
         guard case .success(let module) = build else {
@@ -146,7 +149,7 @@ public struct Lab: Sendable {
             timings.build = Date().timeIntervalSince(started)
             progress("[\(stage)] checking in Linux \(kernel.release)")
             run = try HostMachine().run(agent: agent, command: .check(AgentCheck(
-                stage: request.stage, module: module.module.path, place: .host)))
+                stage: request.stage, module: module.module.path, place: .host, trace: request.trace)))
         case .virtualMachine:
             run = try boot(request, suite: suite, kernel: kernel, agent: agent, module: module, started: started,
                            timings: &timings)
@@ -156,6 +159,9 @@ public struct Lab: Sendable {
         timings.total = Date().timeIntervalSince(started)
         return verdict(run: run, timings: timings, rebuilt: module.built)
     }
+
+    /// Stage 05's bpftrace script, which `--trace` runs.
+    static let probes = "xtun_probes.bt"
 
     /// A run directory's name of its own: runs of other sources (or of the
     /// same one) at the same time must not boot each other's module.
@@ -171,15 +177,23 @@ public struct Lab: Sendable {
         let slowdown = request.machine.kernel?.slowdown ?? 1
         let command = AgentCommand.check(AgentCheck(
             stage: request.stage, module: InitramfsBuilder.guestModule, report: .file(VirtualMachine.reportPort),
-            timeScale: slowdown, debugKernel: request.machine.kernel?.isDebug ?? false))
+            timeScale: slowdown, debugKernel: request.machine.kernel?.isDebug ?? false, trace: request.trace))
+        // A trace prints with Debian's tcpdump and bpftrace, from the host's
+        // root, and runs stage 05's probes on any stage.
+        var programs = module.programs
+        if request.trace && !programs.contains(where: { $0.lastPathComponent == Lab.probes }) {
+            programs.append(paths.layout.steps.appendingPathComponent("\(Stage.stage05.slug)/\(Lab.probes)"))
+        }
         let initramfs = try InitramfsBuilder(work: paths.work)
-            .build(agent: agent, module: module.module, task: .check(command), name: runName)
+            .build(agent: agent, module: module.module, programs: programs, task: .check(command), name: runName,
+                   kernelModules: request.trace ? try GuestModules(kernel: kernel).resolve(HostShare.modules + ["tun"]) : nil)
         defer { try? FileManager.default.removeItem(at: initramfs.deletingLastPathComponent()) }
         timings.build = Date().timeIntervalSince(started)
 
         progress("[\(stage)] booting Linux \(kernel.release)")
         var machine = VirtualMachine(kernel: kernel, accelerator: accelerator)
         machine.timeout = timeout * Double(slowdown)
+        machine.sharesHostRoot = request.trace
         var count = 0
         let total = suite.expectations.filter { $0.evaluator == .guest }.count
         return try machine.run(initramfs: initramfs,
@@ -202,7 +216,7 @@ public struct Lab: Sendable {
         let module = try ModuleBuilder(work: paths.work).build(source, against: kernel)
         let agent = try AgentBuilder(paths: paths).build()
         let initramfs = try InitramfsBuilder(work: paths.work)
-            .build(agent: agent, module: module.module, task: .shell,
+            .build(agent: agent, module: module.module, programs: module.programs, task: .shell,
                    name: Lab.runName("shell-\(kernel.release)"),
                    kernelModules: try GuestModules(kernel: kernel).resolve(HostShare.modules))
         defer { try? FileManager.default.removeItem(at: initramfs.deletingLastPathComponent()) }
@@ -221,7 +235,7 @@ public struct Lab: Sendable {
         let module = try ModuleBuilder(work: paths.work).build(try moduleSource(for: request), against: kernel)
         let agent = try AgentBuilder(paths: paths).build()
         let initramfs = try InitramfsBuilder(work: paths.work)
-            .build(agent: agent, module: module.module, task: .script(script),
+            .build(agent: agent, module: module.module, programs: module.programs, task: .script(script),
                    name: Lab.runName("script-\(kernel.release)"),
                    kernelModules: try GuestModules(kernel: kernel).resolve(HostShare.modules))
         defer { try? FileManager.default.removeItem(at: initramfs.deletingLastPathComponent()) }

@@ -18,8 +18,27 @@ public struct ModuleSource: Sendable {
     /// The source files that matter for a build, sorted.
     var files: [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-        return names.filter { $0 == "Kbuild" || $0 == "Makefile" || $0.hasSuffix(".c") || $0.hasSuffix(".h") }
-            .sorted()
+        return names.filter {
+            $0 == "Kbuild" || $0 == "Makefile" || $0.hasSuffix(".c") || $0.hasSuffix(".h") || $0.hasSuffix(".bt")
+        }.sorted()
+    }
+
+    /// The stage's bpftrace scripts (stage 05's `xtun_probes.bt`), copied
+    /// into the guest's /xtun with the programs.
+    var scripts: [String] { files.filter { $0.hasSuffix(".bt") } }
+
+    /// The stage's user programs: each `NAME.c` the Makefile has a
+    /// `NAME: NAME.c` rule for (stage 05's `xtun_test`), built next to the
+    /// module and copied into the guest's /xtun.
+    var programs: [String] {
+        guard let makefile = try? String(contentsOf: directory.appendingPathComponent("Makefile"), encoding: .utf8)
+        else { return [] }
+        return makefile.split(separator: "\n").compactMap { line in
+            let words = line.split(separator: " ")
+            guard words.count == 2, words[0].hasSuffix(":") else { return nil }
+            let name = String(words[0].dropLast())
+            return words[1] == "\(name).c" && files.contains("\(name).c") ? name : nil
+        }
     }
 
     /// Copies the source files into a fresh `directory` (builds never write into steps/).
@@ -51,6 +70,8 @@ public struct BuiltModule: Sendable {
     public let log: String
     /// False when a previous identical build was reused.
     public let built: Bool
+    /// The stage's user programs, built next to the module (`ModuleSource.programs`), and its scripts.
+    public var programs: [URL] = []
 }
 
 /// Builds a stage's module out of tree, in a copy under .build, with W=1.
@@ -69,19 +90,28 @@ public struct ModuleBuilder: Sendable {
     func build(_ source: ModuleSource, against kernel: ProvisionedKernel, in directory: URL) throws -> BuiltModule {
         let module = directory.appendingPathComponent("xtun.ko")
         let logURL = directory.appendingPathComponent("build.log")
-        if FileManager.default.fileExists(atPath: module.path),
-           let log = try? String(contentsOf: logURL, encoding: .utf8) {
-            return BuiltModule(module: module, warnings: ModuleBuilder.warnings(in: log), log: log, built: false)
+        let programs = (source.programs + source.scripts).map { directory.appendingPathComponent($0) }
+        let built = ([module] + programs).allSatisfy { FileManager.default.fileExists(atPath: $0.path) }
+        if built, let log = try? String(contentsOf: logURL, encoding: .utf8) {
+            return BuiltModule(module: module, warnings: ModuleBuilder.warnings(in: log), log: log, built: false,
+                               programs: programs)
         }
         try source.copy(to: directory)
-        let result = try Shell.run(["make", "-C", kernel.headers, "M=\(directory.path)", "W=1", "modules"])
-        try result.output.write(to: logURL, atomically: true, encoding: .utf8)
-        guard result.succeeded, FileManager.default.fileExists(atPath: module.path) else {
-            try? FileManager.default.removeItem(at: module)
-            throw BuildFailure(log: result.output)
+        var log = ""
+        var succeeded = true
+        for command in [["make", "-C", kernel.headers, "M=\(directory.path)", "W=1", "modules"]]
+            + source.programs.map({ ["make", "-C", directory.path, $0] }) where succeeded {
+            let result = try Shell.run(command)
+            log += result.output
+            succeeded = result.succeeded
         }
-        return BuiltModule(module: module, warnings: ModuleBuilder.warnings(in: result.output),
-                           log: result.output, built: true)
+        try log.write(to: logURL, atomically: true, encoding: .utf8)
+        guard succeeded, ([module] + programs).allSatisfy({ FileManager.default.fileExists(atPath: $0.path) }) else {
+            for file in [module] + programs { try? FileManager.default.removeItem(at: file) }
+            throw BuildFailure(log: log)
+        }
+        return BuiltModule(module: module, warnings: ModuleBuilder.warnings(in: log), log: log, built: true,
+                           programs: programs)
     }
 
     static func warnings(in log: String) -> [String] {

@@ -55,6 +55,10 @@ public struct TextReport: Sendable {
             lines.append("\(tag) the guest stopped unexpectedly; its console ends with:")
             lines += verdict.crashExcerpt.map { "    \($0)" }
         }
+        for trace in verdict.traces {
+            lines.append("\(tag) trace: \(trace.title)")
+            lines += trace.text.split(separator: "\n", omittingEmptySubsequences: false).map { "    \($0)" }
+        }
         if let pitfall = verdict.pitfall {
             lines.append("\(tag) pitfall \(pitfall.name): \(pitfall.summary) — \(pitfall.hint)")
         }

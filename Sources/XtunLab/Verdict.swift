@@ -13,6 +13,12 @@ public struct Timings: Sendable, Codable, Equatable {
 }
 
 /// The outcome of checking one stage on one kernel.
+/// One block of what `--trace` captured in the guest.
+public struct GuestTrace: Sendable, Equatable {
+    public let title: String
+    public let text: String
+}
+
 public struct StageVerdict: Sendable {
     public let suite: Suite
     public let kernel: ProvisionedKernel
@@ -27,6 +33,8 @@ public struct StageVerdict: Sendable {
     public var timings: Timings
     public let accelerator: Accelerator
     public let moduleRebuilt: Bool
+    /// What `--trace` captured.
+    public var traces: [GuestTrace] = []
 
     public var passed: Int { results.filter { $0.outcome.isPass }.count }
     public var failed: Int { results.filter { $0.outcome.isFail }.count }

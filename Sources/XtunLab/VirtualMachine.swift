@@ -49,6 +49,10 @@ public struct GuestRun: Sendable {
         messages.lazy.compactMap { if case .expectCrash(let id) = $0.message { id } else { nil } }.first
     }
     public var consoleLog: KernelLog { KernelLog(console) }
+    /// What the agent's `--trace` captured, in order.
+    public var traces: [GuestTrace] {
+        messages.compactMap { if case .trace(let title, let text) = $0.message { GuestTrace(title: title, text: text) } else { nil } }
+    }
     public var panicked: Bool { console.contains("Kernel panic - not syncing") }
 }
 

@@ -1,7 +1,8 @@
 import XtunChecks
 
 /// The comment leader that introduces markers in a file: `//` in C sources
-/// and headers (`*.c`, `*.h`), `#` in every other file (Kbuild, Makefile, ...).
+/// and headers (`*.c`, `*.h`) and bpftrace scripts (`*.bt`), `#` in every
+/// other file (Kbuild, Makefile, ...).
 public enum CommentLeader: String, Sendable, Hashable {
     case slashes = "//"
     case hash = "#"
@@ -10,7 +11,7 @@ public enum CommentLeader: String, Sendable, Hashable {
     /// `user/Makefile` only the last component counts.
     public init(fileName: String) {
         let name = RelativePath.lastComponent(fileName)
-        self = name.hasSuffix(".c") || name.hasSuffix(".h") ? .slashes : .hash
+        self = [".c", ".h", ".bt"].contains { name.hasSuffix($0) } ? .slashes : .hash
     }
 }
 

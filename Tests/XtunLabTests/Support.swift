@@ -45,6 +45,7 @@ final class RunCache: @unchecked Sendable {
         case .virtualMachine(let kernel) where kernel != .v6_1: words += ["--kernel", kernel.label]
         case .virtualMachine: break
         }
+        if request.trace { words.append("--trace") }
         return words.joined(separator: " ")
     }
 
@@ -56,7 +57,14 @@ final class RunCache: @unchecked Sendable {
         var kernel = KernelChoice.v6_1
         var source = SourceChoice.steps
         var index = 2
-        while index + 1 < words.count {
+        var trace = false
+        while index < words.count {
+            if words[index] == "--trace" {
+                trace = true
+                index += 1
+                continue
+            }
+            guard index + 1 < words.count else { return nil }
             switch words[index] {
             case "--kernel": kernel = KernelChoice.named(words[index + 1]) ?? kernel
             case "--pitfall": source = Pitfall.named(words[index + 1]).map(SourceChoice.pitfall) ?? source
@@ -65,7 +73,7 @@ final class RunCache: @unchecked Sendable {
             }
             index += 2
         }
-        return CheckRequest(stage: stage, kernel: kernel, source: source)
+        return CheckRequest(stage: stage, kernel: kernel, source: source, trace: trace)
     }
 }
 

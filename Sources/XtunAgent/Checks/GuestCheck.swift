@@ -36,6 +36,7 @@ struct GuestCheckRegistry: Sendable {
         (.stage02, Stage02Checks.all),
         (.stage03, Stage03Checks.all),
         (.stage04, Stage04Checks.all),
+        (.stage05, Stage05Checks.all),
     ])
 
     var all: [GuestCheck] { byStage.flatMap(\.checks) }

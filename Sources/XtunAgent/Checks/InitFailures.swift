@@ -170,25 +170,22 @@ struct InitFailures {
 
 /// ftrace's function tracer on one function: whether it was called since the last `clear()`.
 struct FunctionTracer {
-    static let tracefs = "/sys/kernel/tracing"
     let function: String
 
     init(function: String) throws {
         self.function = function
-        if !Sys.exists("\(FunctionTracer.tracefs)/current_tracer") {
-            try Command.must(["mount", "-t", "tracefs", "tracefs", FunctionTracer.tracefs])
-        }
-        try Sys.write(function, to: "\(FunctionTracer.tracefs)/set_ftrace_filter", truncating: true)
-        try Sys.write("function", to: "\(FunctionTracer.tracefs)/current_tracer")
-        try Sys.write("1", to: "\(FunctionTracer.tracefs)/tracing_on")
+        try Tracefs.mount()
+        try Tracefs.write(function, "set_ftrace_filter", truncating: true)
+        try Tracefs.write("function", "current_tracer")
+        try Tracefs.write("1", "tracing_on")
     }
 
-    func clear() { try? Sys.write("", to: "\(FunctionTracer.tracefs)/trace", truncating: true) }
+    func clear() { try? Tracefs.write("", "trace", truncating: true) }
 
-    var sawCall: Bool { Sys.read("\(FunctionTracer.tracefs)/trace")?.contains(" \(function) <-") ?? false }
+    var sawCall: Bool { Sys.read("\(Tracefs.path)/trace")?.contains(" \(function) <-") ?? false }
 
     func stop() {
-        try? Sys.write("nop", to: "\(FunctionTracer.tracefs)/current_tracer")
-        try? Sys.write("", to: "\(FunctionTracer.tracefs)/set_ftrace_filter", truncating: true)
+        try? Tracefs.write("nop", "current_tracer")
+        try? Tracefs.write("", "set_ftrace_filter", truncating: true)
     }
 }

@@ -64,6 +64,13 @@ struct Child {
     /// Sends SIGKILL to the child's group and reaps it (bounded).
     func kill() -> CommandResult { finish(timeout: 0) }
 
+    /// Sends SIGINT to the child's group, as Ctrl-C would, so that it can
+    /// print what it holds; SIGKILL after `grace` seconds.
+    func interrupt(grace: Double) -> CommandResult {
+        Glibc.kill(-pid, SIGINT)
+        return finish(timeout: grace)
+    }
+
     /// The wait status, or nil if the child did not exit within `seconds`.
     private func reap(within seconds: Double) -> Int32? {
         let deadline = Sys.now() + seconds
@@ -79,8 +86,15 @@ struct Child {
         }
     }
 
+    /// What the child has written so far; it runs on.
+    func outputSoFar() -> String { readOutput() }
+
     private func collectOutput() -> String {
         defer { close(outputFD) }
+        return readOutput()
+    }
+
+    private func readOutput() -> String {
         var data: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         var offset = 0
