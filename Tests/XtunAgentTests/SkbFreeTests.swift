@@ -67,3 +67,26 @@ struct GraphTracerTests {
         #expect(GraphTracer.firstCall(of: "arp_rcv", in: Self.trace) == nil)
     }
 }
+
+@Suite("Function graphs without interrupts")
+struct GraphInterruptTests {
+    @Test func aSoftirqOnTheWayOutOfAnInterruptIsLeftOut() {
+        let tree = [
+            "xtun_chr_write_iter [xtun]() {",
+            "  skb_put();",
+            "  irq_enter_rcu();",
+            "  handle_softirqs() {",
+            "    run_timer_softirq() {",
+            "      call_timer_fn();",
+            "    }",
+            "  }",
+            "  irq_exit_rcu();",
+            "  eth_type_trans();",
+            "}",
+        ]
+        #expect(GraphTracer.withoutInterrupts(tree) == [
+            "xtun_chr_write_iter [xtun]() {", "  skb_put();", "  eth_type_trans();", "}",
+        ])
+        #expect(GraphTracer.withoutInterrupts(["f() {", "  irq_enter_rcu();", "  g();", "}"]) == ["f() {", "  g();", "}"])
+    }
+}

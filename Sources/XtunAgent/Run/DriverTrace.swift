@@ -72,7 +72,7 @@ struct GraphTracer {
             }
         }
         guard !collected.isEmpty else { return nil }
-        let folded = fold(collected)
+        let folded = fold(withoutInterrupts(collected))
         guard folded.count > limit else { return folded }
         return Array(folded.prefix(limit)) + ["… \(folded.count - limit) more lines"]
     }
@@ -82,6 +82,42 @@ struct GraphTracer {
     static func isFolded(_ function: Substring) -> Bool {
         ["kmem_cache_alloc", "kmem_cache_free", "__kmalloc", "kmalloc_reserve", "kfree", "__kmem_cache_free",
          "__check_object_size"].contains { function == $0 || function.hasPrefix($0 + "_") }
+    }
+
+    /// An interrupt that arrives during the call: `funcgraph-irqs` off hides
+    /// its handler, but not the softirq work run on its way out
+    /// (`irq_enter_rcu();` then `handle_softirqs() { … }` at the same depth).
+    /// That work belongs to whatever the timer or device wanted, not to the
+    /// traced call, and it comes at random: it is left out.
+    static func withoutInterrupts(_ tree: [String]) -> [String] {
+        var out: [String] = []
+        var index = tree.startIndex
+        while index < tree.endIndex {
+            let line = tree[index]
+            let indent = line.prefix { $0 == " " }
+            guard line.dropFirst(indent.count) == "irq_enter_rcu();" else {
+                out.append(line)
+                index += 1
+                continue
+            }
+            index += 1
+            while index < tree.endIndex, tree[index].hasPrefix(indent), !tree[index].hasPrefix(indent + "}") {
+                let next = tree[index]
+                let call = next.dropFirst(indent.count)
+                guard !call.hasPrefix(" ") else { index += 1; continue }
+                if call == "irq_exit_rcu();" || !(call.hasPrefix("handle_softirqs") || call.hasPrefix("__irq_exit_rcu")
+                    || call.hasPrefix("irq_exit_rcu")) {
+                    if call == "irq_exit_rcu();" { index += 1 }
+                    break
+                }
+                index += 1
+                if call.hasSuffix("{") {
+                    while index < tree.endIndex, tree[index] != "\(indent)}" { index += 1 }
+                    index += 1
+                }
+            }
+        }
+        return out
     }
 
     /// `f() {` … `}` becomes `f();` for the folded functions.
