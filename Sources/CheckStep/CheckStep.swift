@@ -119,6 +119,12 @@ struct CheckCommand: ParsableCommand {
     @Flag(help: "After the checks, trace the driver's TX and RX paths: ftrace's function graph and tcpdump -XX.")
     var trace = false
 
+    @Flag(help: "Instead of the checks, measure the stage against Linux's tun in one boot (stage 4 on).")
+    var bench = false
+
+    @Option(help: "Rounds of --bench, alternating xtun and tun.")
+    var rounds = 5
+
     func validate() throws {
         _ = try selection.stages(allowAll: !host)
         _ = try kernels(kernel, allowAll: true)
@@ -127,6 +133,13 @@ struct CheckCommand: ParsableCommand {
         }
         if host && kernel != nil {
             throw ValidationError("--host checks the running kernel; it takes no --kernel")
+        }
+        if bench {
+            let stages = try selection.stages(allowAll: false)
+            guard stages[0].number >= 4 else { throw ValidationError("--bench needs a stage that reads and writes: 4 on") }
+            if host || trace { throw ValidationError("--bench runs alone in the VM: no --host, no --trace") }
+            if (try kernels(kernel, allowAll: true)).count > 1 { throw ValidationError("--bench boots one kernel") }
+            guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
         }
     }
 
@@ -145,6 +158,15 @@ struct CheckCommand: ParsableCommand {
         let lab = Lab(paths: paths, progress: { progress.show($0) })
         let style = ReportStyle(color: ReportStyle.colorAllowed(isTerminal: isatty(STDOUT_FILENO) == 1),
                                 verbose: verbose, timing: timing)
+        if bench {
+            let request = try requests()[0]
+            let result = try lab.bench(request, rounds: rounds)
+            progress.clear()
+            print(json ? try BenchReport().json(result, stage: request.stage)
+                  : BenchReport().render(result, stage: request.stage), terminator: json ? "\n" : "")
+            if !result.isComplete { throw ExitCode(ExitStatus.failure.rawValue) }
+            return
+        }
         var verdicts: [StageVerdict] = []
         for request in try requests() {
             let verdict = try lab.check(request)

@@ -37,6 +37,14 @@ case .load(let module):
     let result = ModuleControl(path: module).load()
     print("insmod \(module): \(result.summary)")
     exit((result.succeeded ? ExitStatus.success : .failure).rawValue)
+case .bench(let bench):
+    let reporter = Reporter(bench.report)
+    reporter.send(.ready(uptime: Sys.uptime()))
+    _ = KernelSettings.prepare(for: .virtualMachine)
+    let session = Session(modulePath: bench.module, reporter: reporter, timeScale: Double(bench.timeScale))
+    Bench(session: session, rounds: bench.rounds).run()
+    reporter.send(.done(uptime: Sys.uptime()))
+    exit(ExitStatus.success.rawValue)
 case .respond:
     let device: FrameDevice
     switch FrameDevice.open() {

@@ -9,6 +9,8 @@ public enum AgentCommand: Sendable, Equatable {
     /// Answer ARP, ping and UDP echo for 10.99.0.2 on /dev/xtun until killed
     /// (stage 05's responder, for the shell).
     case respond
+    /// Load the module and measure it against tun (`check-step 5 --bench`).
+    case bench(AgentBench)
 
     /// What runs after the program name.
     public var arguments: [String] {
@@ -28,6 +30,11 @@ public enum AgentCommand: Sendable, Equatable {
             return ["load", "--module", module]
         case .respond:
             return ["respond"]
+        case .bench(let bench):
+            var words = ["bench", "--module", bench.module, "--rounds", "\(bench.rounds)"]
+            if case .file(let path) = bench.report { words += ["--report", path] }
+            if bench.timeScale != 1 { words += ["--time-scale", "\(bench.timeScale)"] }
+            return words
         }
     }
 
@@ -63,6 +70,15 @@ public enum AgentCommand: Sendable, Equatable {
         case "respond":
             try options.finish()
             self = .respond
+        case "bench":
+            guard let module = options.take("--module") else { throw AgentCommandError("bench needs --module PATH") }
+            guard let text = options.take("--rounds"), let rounds = Int(text), rounds >= 1 else {
+                throw AgentCommandError("bench needs --rounds N, N at least 1")
+            }
+            let report = options.take("--report").map(ReportDestination.file) ?? .standardOutput
+            let scale = options.take("--time-scale").flatMap { Int($0) } ?? 1
+            try options.finish()
+            self = .bench(AgentBench(module: module, rounds: rounds, report: report, timeScale: scale))
         default:
             throw AgentCommandError("unknown command '\(verb)'")
         }
@@ -72,6 +88,7 @@ public enum AgentCommand: Sendable, Equatable {
         usage: xtun-agent check --stage N --module PATH [--report PATH] [--host] [--time-scale K] [--debug-kernel] [--trace]
                xtun-agent load --module PATH
                xtun-agent respond
+               xtun-agent bench --module PATH --rounds N [--report PATH] [--time-scale K]
         """
 }
 
@@ -101,6 +118,22 @@ public struct AgentCheck: Sendable, Equatable {
         self.timeScale = timeScale
         self.debugKernel = debugKernel
         self.trace = trace
+    }
+}
+
+/// One `bench` run of the agent.
+public struct AgentBench: Sendable, Equatable {
+    public var module: String
+    /// Rounds of B1-B3 on each device, alternating which goes first.
+    public var rounds: Int
+    public var report: ReportDestination
+    public var timeScale: Int
+
+    public init(module: String, rounds: Int, report: ReportDestination = .standardOutput, timeScale: Int = 1) {
+        self.module = module
+        self.rounds = rounds
+        self.report = report
+        self.timeScale = timeScale
     }
 }
 

@@ -13,6 +13,8 @@ public enum WireMessage: Sendable, Equatable {
     case note(String)
     /// What `--trace` captured: a titled block of text (a function graph, tcpdump's output).
     case trace(title: String, text: String)
+    /// One measurement of `--bench`.
+    case benchmark(BenchmarkSample)
     /// All checks ran; guest uptime in seconds.
     case done(uptime: Double)
 
@@ -28,6 +30,8 @@ public enum WireMessage: Sendable, Equatable {
         case .expectCrash(let id): fields = ["EXPECT-CRASH", id]
         case .note(let text): fields = ["NOTE", text]
         case .trace(let title, let text): fields = ["TRACE", title, text]
+        case .benchmark(let sample):
+            fields = ["BENCH", sample.name, sample.unit, sample.device, "\(sample.round)", "\(sample.value)", sample.detail]
         case .done(let uptime): fields = ["DONE", format(uptime)]
         }
         return ([WireMessage.tag] + fields.map(WireMessage.escape)).joined(separator: "\t")
@@ -51,6 +55,10 @@ public enum WireMessage: Sendable, Equatable {
         case ("EXPECT-CRASH", 3): self = .expectCrash(id: fields[2])
         case ("NOTE", 3): self = .note(fields[2])
         case ("TRACE", 4): self = .trace(title: fields[2], text: fields[3])
+        case ("BENCH", 8):
+            guard let round = Int(fields[5]), let value = Double(fields[6]) else { return nil }
+            self = .benchmark(BenchmarkSample(name: fields[2], unit: fields[3], device: fields[4], round: round,
+                                              value: value, detail: fields[7]))
         case ("RESULT", 5) where fields[3] == "PASS": self = .result(id: fields[2], outcome: .pass(fields[4]))
         case ("RESULT", 6) where fields[3] == "FAIL":
             self = .result(id: fields[2], outcome: .fail(expected: fields[4], got: fields[5]))
@@ -100,4 +108,30 @@ private func format(_ seconds: Double) -> String {
     let centis = Int(seconds * 100 + 0.5)
     let fraction = centis % 100
     return "\(centis / 100).\(fraction < 10 ? "0" : "")\(fraction)"
+}
+
+/// One benchmark's value on one device in one round of `--bench`.
+public struct BenchmarkSample: Sendable, Equatable {
+    /// `B1`, `B2`, `B3 p50`, `B3 p99`.
+    public let name: String
+    /// `packets/s` or `µs`.
+    public let unit: String
+    /// `xtun` or `tun`.
+    public let device: String
+    public let round: Int
+    public let value: Double
+    /// What the value was computed from, for the report.
+    public let detail: String
+
+    public init(name: String, unit: String, device: String, round: Int, value: Double, detail: String) {
+        self.name = name
+        self.unit = unit
+        self.device = device
+        self.round = round
+        self.value = value
+        self.detail = detail
+    }
+
+    /// Whether more is better: throughput is, a latency is not.
+    public var higherIsBetter: Bool { unit != "µs" }
 }

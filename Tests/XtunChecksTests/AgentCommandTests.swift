@@ -11,6 +11,7 @@ struct AgentCommandTests {
                           debugKernel: true)),
         .load(module: "/xtun/xtun.ko"),
         .respond,
+        .bench(AgentBench(module: "/xtun/xtun.ko", rounds: 3, report: .file("/dev/ttyS1"), timeScale: 4)),
         .check(AgentCheck(stage: .stage04, module: "/xtun/xtun.ko", report: .file("/dev/ttyS1"), trace: true)),
     ])
     func roundTrips(_ command: AgentCommand) throws {

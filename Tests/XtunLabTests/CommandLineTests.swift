@@ -33,6 +33,10 @@ struct CommandLineTests {
         (["1", "--host", "--pitfall", "null-netdev-ops"], "--host does not build pitfalls"),
         (["1", "--host", "--kernel", "6.12"], "--host checks the running kernel; it takes no --kernel"),
         (["1", "--shell"], "Unknown option '--shell'"),
+        (["3", "--bench"], "--bench needs a stage that reads and writes: 4 on"),
+        (["5", "--bench", "--kernel", "all"], "--bench boots one kernel"),
+        (["5", "--bench", "--trace"], "--bench runs alone in the VM"),
+        (["5", "--bench", "--rounds", "0"], "--rounds must be at least 1"),
     ])
     func usageErrorsExit2(_ arguments: [String], _ message: String) throws {
         let result = try run(arguments)
