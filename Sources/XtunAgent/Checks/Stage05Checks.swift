@@ -113,7 +113,7 @@ struct EchoRun {
 
     /// Frees in the receive path: frames written to xtun (nothing else
     /// arrives: lo is down and IPv6 off).
-    var received: [SkbFree] { frees.filter { $0.called(from: "process_backlog") } }
+    var received: [SkbFree] { frees.filter(\.isReceived) }
 
     var pingSummary: String {
         ping.output.split(separator: "\n").first { $0.contains("packets transmitted") }.map(String.init)

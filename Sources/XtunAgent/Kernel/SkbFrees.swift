@@ -41,10 +41,15 @@ struct SkbFree: CustomStringConvertible {
             && !SkbFree.freeingFunctions.contains($0) } ?? "?"
     }
 
-    /// The stack from `place` down to the receive softirq, for reports.
+    /// Whether the stack holds the core of the receive path: the frame
+    /// arrived, through the backlog (`process_backlog`) or not.
+    var isReceived: Bool { stack.contains("__netif_receive_skb_one_core") || stack.contains("process_backlog") }
+
+    /// The stack from `place` down to where reception began (the receive
+    /// softirq, or the call that received the frame), for reports.
     var path: String {
         let start = stack.firstIndex(of: place) ?? 0
-        let end = stack.firstIndex(of: "net_rx_action") ?? stack.count - 1
+        let end = stack.firstIndex { ["net_rx_action", "netif_receive_skb"].contains($0) } ?? stack.count - 1
         return stack[start...max(start, min(end, stack.count - 1))].joined(separator: " < ")
     }
 
