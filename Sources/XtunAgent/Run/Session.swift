@@ -18,6 +18,8 @@ final class Session {
     /// Stretches of the kernel log (line ranges) where a check made the kernel
     /// print stacks on purpose (sysrq l, injected failures).
     var provokedStacks: [Range<Int>] = []
+    /// Stage 05's echo test without a neighbour entry, which two checks judge.
+    var echoRun: EchoRun?
 
     /// The kernel log the health gate judges: all of it, with the provoked
     /// stacks allowed (`KernelLog.allowingProvoked(in:)`).
