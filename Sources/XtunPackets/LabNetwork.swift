@@ -4,6 +4,9 @@ public enum LabNetwork {
     public static let local = IPv4Address(10, 99, 0, 1)
     public static let peer = IPv4Address(10, 99, 0, 2)
     public static let prefixLength = 24
+    /// The address `--trace` and `--bench` give xtun (and tun's tap), so
+    /// that runs print and compare the same bytes.
+    public static let fixedLocalMAC = MACAddress([0x02, 0x00, 0x00, 0x99, 0x00, 0x01])
     /// The peer's MAC address (locally administered, unicast).
     public static let peerMAC = MACAddress([0x02, 0x00, 0x00, 0x99, 0x00, 0x02])
     /// Another host on the link: frames for it reach xtun but are not for xtun.

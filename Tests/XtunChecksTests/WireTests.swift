@@ -11,6 +11,9 @@ struct WireTests {
         .result(id: "mtu-1500", outcome: .pass("")),
         .result(id: "loads", outcome: .fail(expected: "insmod to exit 0", got: "killed by signal 9")),
         .result(id: "kernel-log-clean", outcome: .fail(expected: "no alarm", got: "line 1\n\tline 2 \\ end\r")),
+        .trace(title: "RX: function_graph", text: "f() {\n\tg();\n}"),
+        .benchmark(BenchmarkSample(name: "B3 p50", unit: "µs", device: "tun", round: 2, value: 812.5,
+                                   detail: "200 of 200 replies")),
     ])
     func roundTrips(_ message: WireMessage) {
         #expect(WireMessage(line: message.line) == message)

@@ -8,14 +8,7 @@ struct EchoProgram {
     let path: String
 
     /// Next to the module: /xtun/xtun_test in the VM.
-    init(session: Session) { path = EchoProgram.path(next: session, "xtun_test") }
-
-    /// A file of the stage's that the host put next to the module.
-    static func path(next session: Session, _ name: String) -> String {
-        let module = session.module.path
-        let directory = module.lastIndex(of: "/").map { String(module[..<$0]) } ?? "."
-        return "\(directory)/\(name)"
-    }
+    init(session: Session) { path = session.stageFile("xtun_test") }
 
     /// What it printed: the size of each frame read and written back.
     struct Lines {
@@ -190,7 +183,7 @@ enum Stage05Checks {
         GuestCheck(.responderPing) { session in
             try session.ensureLoaded()
             try session.network.configure()
-            return try Responding.during(session) { _ in
+            return try Responding.during(session) {
                 let ping = Command.run(["ping", "-I", session.interface.name, "-c", "20", "-i", "0.02", "-W", "2",
                                         "\(LabNetwork.peer)"], timeout: 20)
                 let summary = ping.output.split(separator: "\n").first { $0.contains("packets transmitted") }
@@ -212,7 +205,7 @@ enum Stage05Checks {
         GuestCheck(.responderUDP) { session in
             try session.ensureLoaded()
             try session.network.configure()
-            return try Responding.during(session) { _ in
+            return try Responding.during(session) {
                 let socket = try Socket.udp()
                 try socket.bind(LabNetwork.local, port: 0)
                 var sizes: [String] = []
@@ -236,16 +229,23 @@ enum Stage05Checks {
     ]
 }
 
-/// The responder on /dev/xtun for the length of a check.
+/// The responder on a device for the length of `body`.
 enum Responding {
-    static func during(_ session: Session, _ body: (ResponderLoop) throws -> String) throws -> String {
+    /// On /dev/xtun, for a check: what it observed, and what the responder did.
+    static func during(_ session: Session, _ body: () throws -> String) throws -> String {
         let device = try session.openDevice()
         defer { device.close() }
+        let (observed, tally) = try on(device, body)
+        return observed + "; the responder \(tally)"
+    }
+
+    /// On `device`, which stays open.
+    static func on<T>(_ device: FrameDevice, _ body: () throws -> T) throws -> (T, ResponderLoop.Tally) {
         let loop = ResponderLoop(device: device)
         let worker = Worker { loop.run() }
-        let observed: Result<String, Error> = Result { try body(loop) }
+        let result = Result { try body() }
         loop.stop()
         let tally = try worker.mustJoin(timeout: 5, "the responder")
-        return try observed.get() + "; the responder \(tally)"
+        return (try result.get(), tally)
     }
 }

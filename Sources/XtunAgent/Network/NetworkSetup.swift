@@ -16,6 +16,12 @@ struct NetworkSetup {
         try up()
     }
 
+    /// A new MAC address (and MTU), set while the interface is down.
+    func setAddress(_ mac: MACAddress, mtu: Int = 1500) throws {
+        if interface.isUp { try down() }
+        try Command.must(["ip", "link", "set", interface.name, "address", "\(mac)", "mtu", "\(mtu)"])
+    }
+
     /// A permanent ARP entry for the peer, so IPv4 frames leave without ARP.
     func addPeerNeighbour() throws {
         try Command.must(["arp", "-i", interface.name, "-s", "\(LabNetwork.peer)", "\(LabNetwork.peerMAC)"])

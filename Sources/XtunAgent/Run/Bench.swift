@@ -61,14 +61,11 @@ struct Bench {
     func open(_ kind: FrameDevice.Kind) throws -> Target {
         if case .xtun = kind { try session.ensureLoaded() }
         let device = try FrameDevice.mustOpen(kind)
-        let name = kind.interface
-        _ = Command.run(["ip", "link", "set", name, "down"])
-        try Command.must(["ip", "link", "set", name, "address", "\(DriverTrace.mac)", "mtu", "1500"])
-        try Sys.write("1000", to: "/sys/class/net/\(name)/tx_queue_len")
-        _ = Command.run(["ip", "addr", "flush", "dev", name])
-        try Command.must(["ip", "addr", "add", "\(LabNetwork.local)/\(LabNetwork.prefixLength)", "dev", name])
-        try Command.must(["ip", "link", "set", name, "up"])
-        try Command.must(["arp", "-i", name, "-s", "\(LabNetwork.peer)", "\(LabNetwork.peerMAC)"])
+        let setup = NetworkSetup(interface: Interface(name: kind.interface))
+        try setup.setAddress(LabNetwork.fixedLocalMAC, mtu: 1500)
+        try setup.setQueueLength(1000)
+        try setup.configure()
+        try setup.addPeerNeighbour()
         _ = device.drain()
         return Target(kind: kind, device: device)
     }
@@ -80,7 +77,21 @@ struct Bench {
     }
 
     func counter(_ interface: String, _ name: String) -> Int {
-        Int(Sys.read("/sys/class/net/\(interface)/statistics/\(name)") ?? "") ?? 0
+        Interface(name: interface).statistic(name)
+    }
+
+    /// A thread that counts what `next` brings until `Bench.frames`, or until
+    /// half a second brings nothing; and when the last came.
+    func counting(_ next: @escaping (Double) -> Bool) -> Worker<(count: Int, last: Double)> {
+        Worker {
+            var count = 0
+            var last = 0.0
+            while count < Bench.frames, next(0.5) {
+                count += 1
+                last = Sys.now()
+            }
+            return (count, last)
+        }
     }
 
     /// B1: 64-byte frames written to the device as fast as one thread can,
@@ -89,18 +100,10 @@ struct Bench {
         let receiver = try Socket.udp()
         try receiver.set(SOL_SOCKET, SO_RCVBUFFORCE, 256 << 20, "SO_RCVBUFFORCE")
         try receiver.bind(LabNetwork.local, port: Bench.port)
-        let frame = Frames(xtunMAC: DriverTrace.mac).udpFromPeer(
+        let frame = Frames(xtunMAC: LabNetwork.fixedLocalMAC).udpFromPeer(
             sourcePort: 9001, destinationPort: Bench.port, payload: [UInt8](repeating: 0x42, count: Bench.payloadLength))
         let dropped = counter(target.interface, "rx_dropped")
-        let receiving = Worker { () -> (count: Int, last: Double) in
-            var count = 0
-            var last = 0.0
-            while count < Bench.frames, receiver.receive(timeout: 0.5) != nil {
-                count += 1
-                last = Sys.now()
-            }
-            return (count, last)
-        }
+        let receiving = counting { receiver.receive(timeout: $0) != nil }
         let start = Sys.now()
         var failed = 0
         for _ in 0..<Bench.frames {
@@ -118,15 +121,7 @@ struct Bench {
     func extract(_ target: Target) throws -> [Value] {
         let sender = try UDPSender(port: 9002)
         let device = target.device
-        let reading = Worker { () -> (count: Int, last: Double) in
-            var count = 0
-            var last = 0.0
-            while count < Bench.frames, device.nextFrame(timeout: 0.5) != nil {
-                count += 1
-                last = Sys.now()
-            }
-            return (count, last)
-        }
+        let reading = counting { device.nextFrame(timeout: $0) != nil }
         let dropped = counter(target.interface, "tx_dropped")
         let payload = [UInt8](repeating: 0x43, count: Bench.payloadLength)
         let start = Sys.now()
@@ -143,12 +138,10 @@ struct Bench {
     /// B3: ping's round trip through the responder on the device.
     func echo(_ target: Target) throws -> [Value] {
         _ = Command.run(["arp", "-i", target.interface, "-d", "\(LabNetwork.peer)"])
-        let loop = ResponderLoop(device: target.device)
-        let worker = Worker { loop.run() }
-        let ping = Command.run(["ping", "-I", target.interface, "-c", "\(Bench.pings)", "-i", "0.01", "-W", "2",
-                                "\(LabNetwork.peer)"], timeout: 60 * session.timeScale)
-        loop.stop()
-        _ = try worker.mustJoin(timeout: 5, "the responder")
+        let (ping, _) = try Responding.on(target.device) {
+            Command.run(["ping", "-I", target.interface, "-c", "\(Bench.pings)", "-i", "0.01", "-W", "2",
+                         "\(LabNetwork.peer)"], timeout: 60 * session.timeScale)
+        }
         let times = ping.output.split(separator: "\n").compactMap { line -> Double? in
             guard let range = line.firstRange(of: "time=") else { return nil }
             return Double(line[range.upperBound...].prefix { $0 == "." || $0.isNumber })

@@ -93,26 +93,22 @@ struct GraphTracer {
         var out: [String] = []
         var index = tree.startIndex
         while index < tree.endIndex {
-            let line = tree[index]
-            let indent = line.prefix { $0 == " " }
-            guard line.dropFirst(indent.count) == "irq_enter_rcu();" else {
-                out.append(line)
+            let indent = String(tree[index].prefix { $0 == " " })
+            guard tree[index].dropFirst(indent.count) == "irq_enter_rcu();" else {
+                out.append(tree[index])
                 index += 1
                 continue
             }
             index += 1
-            while index < tree.endIndex, tree[index].hasPrefix(indent), !tree[index].hasPrefix(indent + "}") {
-                let next = tree[index]
-                let call = next.dropFirst(indent.count)
-                guard !call.hasPrefix(" ") else { index += 1; continue }
-                if call == "irq_exit_rcu();" || !(call.hasPrefix("handle_softirqs") || call.hasPrefix("__irq_exit_rcu")
-                    || call.hasPrefix("irq_exit_rcu")) {
-                    if call == "irq_exit_rcu();" { index += 1 }
-                    break
-                }
+            // The softirq work and the exit that follow it, at its depth.
+            while index < tree.endIndex {
+                let call = tree[index].dropFirst(indent.count)
+                guard tree[index].hasPrefix(indent),
+                      ["handle_softirqs", "__irq_exit_rcu", "irq_exit_rcu"].contains(where: { call.hasPrefix($0 + "(") })
+                else { break }
                 index += 1
                 if call.hasSuffix("{") {
-                    while index < tree.endIndex, tree[index] != "\(indent)}" { index += 1 }
+                    while index < tree.endIndex, tree[index] != indent + "}" { index += 1 }
                     index += 1
                 }
             }
@@ -147,7 +143,7 @@ struct GraphTracer {
 /// and the wire captured (Debian's tcpdump). xtun gets a fixed address
 /// first, so that every run prints the same bytes.
 enum DriverTrace {
-    static let mac = MACAddress([0x02, 0x00, 0x00, 0x99, 0x00, 0x01])
+    static let mac = LabNetwork.fixedLocalMAC
     /// The driver's entry points, TX then RX, as named in driver/.
     static let entryPoints = [
         (function: "xtun_net_start_xmit", path: "TX"),
@@ -197,11 +193,9 @@ enum DriverTrace {
 
     /// Brings `interface` up as 10.99.0.1/24 with the trace's address; one ARP probe only.
     static func prepare(_ interface: String) throws {
-        _ = Command.run(["ip", "link", "set", interface, "down"])
-        try Command.must(["ip", "link", "set", interface, "address", "\(mac)"])
-        _ = Command.run(["ip", "addr", "flush", "dev", interface])
-        try Command.must(["ip", "addr", "add", "\(LabNetwork.local)/\(LabNetwork.prefixLength)", "dev", interface])
-        try Command.must(["ip", "link", "set", interface, "up"])
+        let setup = NetworkSetup(interface: Interface(name: interface))
+        try setup.setAddress(mac)
+        try setup.configure()
         try Sys.write("10000", to: "/proc/sys/net/ipv4/neigh/\(interface)/retrans_time_ms")
     }
 
@@ -234,7 +228,7 @@ enum DriverTrace {
         let tcpdump = try startTool(tcpdumpWords, place: place, readyWhen: "listening on",
                                     within: 20 * session.timeScale)
         // The debug kernel has no BPF (CONFIG_BPF_SYSCALL is off).
-        let script = Sys.read(EchoProgram.path(next: session, "xtun_probes.bt"))
+        let script = Sys.read(session.stageFile("xtun_probes.bt"))
         let probes = try script.flatMap { text in
             debugKernel ? nil : try startTool(["bpftrace", "-e", text], place: place, readyWhen: "Attaching",
                                               within: 90 * session.timeScale)

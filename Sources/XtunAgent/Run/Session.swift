@@ -96,6 +96,13 @@ final class Session {
 
     func frames() throws -> Frames { Frames(xtunMAC: try mac()) }
 
+    /// A file of the stage's that the host put next to the module
+    /// (/xtun/xtun_test in the VM).
+    func stageFile(_ name: String) -> String {
+        let directory = module.path.lastIndex(of: "/").map { String(module.path[..<$0]) } ?? "."
+        return "\(directory)/\(name)"
+    }
+
     /// Up with 10.99.0.1/24 and a permanent neighbour entry for 10.99.0.2.
     func configureWithPeer() throws {
         try ensureLoaded()

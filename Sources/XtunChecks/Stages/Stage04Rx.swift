@@ -36,11 +36,16 @@ extension Pitfall {
 }
 
 extension Suite {
+    /// What a writer of /dev/xtun sees: stage 04 on.
+    static let receiveFromWriter: [Expectation] = [
+        .pollWritable, .arpReply, .icmpEchoReply, .udpDelivered, .rxClassification,
+        .badWritesRejected, .concurrentReadWrite,
+    ]
+
     static let stage04 = Suite(stage: .stage04, expectations:
         loadAndInspect + [.upDownRepeat]
         + transmitToReader
-        + [.pollWritable, .arpReply, .icmpEchoReply, .udpDelivered, .rxClassification,
-           .badWritesRejected, .concurrentReadWrite]
+        + receiveFromWriter
         + unloadAndReload
         + [.kernelLogClean])
 }

@@ -34,8 +34,7 @@ extension Suite {
     static let stage05 = Suite(stage: .stage05, expectations:
         loadAndInspect + [.upDownRepeat]
         + transmitToReader
-        + [.pollWritable, .arpReply, .icmpEchoReply, .udpDelivered, .rxClassification,
-           .badWritesRejected, .concurrentReadWrite]
+        + receiveFromWriter
         + [.echoProgram, .echoedARPConsumed, .echoedICMPDropped, .responderPing, .responderUDP]
         + unloadAndReload
         + [.kernelLogClean])
