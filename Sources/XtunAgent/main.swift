@@ -54,5 +54,10 @@ case .respond:
     let responder = Responder()
     print("answering ARP, ping and UDP echo (port \(responder.echoPort)) for \(responder.address) "
         + "at \(responder.mac) on \(DriverNames.characterDevice); Ctrl-C stops")
-    _ = ResponderLoop(device: device, responder: responder).run { print($0) }
+    // Flushed line by line, even into a file: it runs until killed.
+    fflush(nil)
+    _ = ResponderLoop(device: device, responder: responder).run { line in
+        print(line)
+        fflush(nil)
+    }
 }
