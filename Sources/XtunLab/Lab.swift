@@ -156,6 +156,7 @@ public struct Lab: Sendable {
         }
         timings.boot = run.readyAt ?? run.duration
         timings.checks = run.duration - timings.boot
+        timings.perCheck = run.checkTimes
         timings.total = Date().timeIntervalSince(started)
         return verdict(run: run, timings: timings, rebuilt: module.built)
     }

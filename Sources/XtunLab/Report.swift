@@ -75,6 +75,11 @@ public struct TextReport: Sendable {
             lines.append("\(tag) time to verdict \(format(timings.total)) s: build \(format(timings.build)) s, "
                 + "boot \(format(timings.boot)) s, checks \(format(timings.checks)) s"
                 + (verdict.moduleRebuilt ? "" : " (module build reused)"))
+            let slowest = timings.slowest(5)
+            if !slowest.isEmpty {
+                lines.append("\(tag) slowest checks: "
+                    + slowest.map { "\($0.id) \(format($0.seconds)) s" }.joined(separator: ", "))
+            }
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -10,6 +10,20 @@ public struct Timings: Sendable, Codable, Equatable {
     /// READY until the guest powered off.
     public var checks: Double = 0
     public var total: Double = 0
+    /// Each guest check's share of `checks`: the time from the agent's
+    /// previous message to its result, in the order they ran.
+    public var perCheck: [CheckTime] = []
+
+    /// The `count` checks that took longest, longest first.
+    public func slowest(_ count: Int) -> [CheckTime] {
+        Array(perCheck.sorted { $0.seconds > $1.seconds }.prefix(count))
+    }
+}
+
+/// How long one check took in the guest.
+public struct CheckTime: Sendable, Codable, Equatable {
+    public let id: String
+    public let seconds: Double
 }
 
 /// The outcome of checking one stage on one kernel.

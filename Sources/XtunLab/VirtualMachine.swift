@@ -36,6 +36,18 @@ public struct GuestRun: Sendable {
     public var readyAt: Double? { messages.first { if case .ready = $0.message { true } else { false } }?.at }
     public var doneAt: Double? { messages.first { if case .done = $0.message { true } else { false } }?.at }
     public var finished: Bool { doneAt != nil }
+    /// How long each reported check took: from the message before its result to the result.
+    public var checkTimes: [CheckTime] {
+        var times: [CheckTime] = []
+        var previous: Double?
+        for timed in messages {
+            if case .result(let id, _) = timed.message, let previous {
+                times.append(CheckTime(id: id, seconds: timed.at - previous))
+            }
+            previous = timed.at
+        }
+        return times
+    }
     /// A failure the agent reported for `id` (a pass it cannot report for what the host judges).
     public func reportedFailure(_ id: String) -> Outcome? {
         messages.lazy.compactMap { timed -> Outcome? in
@@ -85,7 +97,7 @@ public struct VirtualMachine: Sendable {
     func arguments(initramfs: URL, console: [String], results: [String]) -> [String] {
         ["qemu-system-x86_64", "-accel", accelerator == .tcg ? "tcg,thread=single" : accelerator.rawValue, "-m", "\(memoryMiB)", "-smp", "\(cpus)",
          "-nodefaults", "-no-reboot", "-display", "none", "-monitor", "none",
-         "-kernel", kernel.vmlinuz, "-initrd", initramfs.path,
+         "-kernel", BootImage(kernel: kernel).path(), "-initrd", initramfs.path,
          "-append", VirtualMachine.commandLine]
             + (sharesHostRoot ? HostShare.qemuArguments : [])
             + console + results

@@ -30,6 +30,13 @@ struct SlabUsersTests {
         #expect(!SlabUsers.isBareAddress("do_one_initcall+0x59/0x220"))
     }
 
+    @Test func onlyTheUnloadedCodesRecordsAreKeptWhenAsked() {
+        let records = SlabUsers.parse(Self.netdev, cache: "kmalloc-cg-4k", all: false)
+        #expect(records.map(\.site) == ["alloc_netdev_mqs"])
+        #expect(records.first?.frames == ["__kmalloc_node+0x4c/0x150", "alloc_netdev_mqs+0x5f/0x430",
+                                          "0xffffffffc03670d7", "do_one_initcall+0x59/0x220"])
+    }
+
     @Test func skbsAreSkBuffObjectsNotTheirDataHeads() {
         let one = "      1 __alloc_skb+0x4c/0x150 age=1 pid=1\n"
         let users = SlabUsers(records: SlabUsers.parse(one, cache: "skbuff_head_cache")

@@ -21,7 +21,10 @@ struct SlabUsers {
 
     let records: [Record]
 
-    /// Every cache's live allocations; nil when the kernel does not track them.
+    /// The live allocations the leak checks look at, from every cache: those
+    /// with a stack through unloaded code, and the skbs; nil when the kernel
+    /// does not track them. (The rest, tens of thousands of stack lines on an
+    /// idle guest, is skipped unparsed: reading it all cost a second under TCG.)
     static func read(directory: String = SlabUsers.directory) -> SlabUsers? {
         guard let caches = Sys.list(directory), !caches.isEmpty else { return nil }
         var records: [Record] = []
@@ -29,7 +32,7 @@ struct SlabUsers {
         for cache in caches.sorted() {
             guard let text = Sys.read("\(directory)/\(cache)/alloc_traces") else { continue }
             if !text.isEmpty { tracked = true }
-            records += parse(text, cache: cache)
+            records += parse(text, cache: cache, all: skbCaches.contains(cache))
         }
         return tracked ? SlabUsers(records: records) : nil
     }
@@ -39,22 +42,30 @@ struct SlabUsers {
     ///           1 alloc_netdev_mqs+0x5f/0x430 waste=1629/1629 age=2412 pid=93 cpus=1
     ///             __kmalloc_node+0x4c/0x150
     ///             xtun_net_create+0x37/0x80 [xtun]
-    static func parse(_ text: String, cache: String) -> [Record] {
+    ///
+    /// With `all` false, only the records with a frame in unloaded code.
+    static func parse(_ text: String, cache: String, all: Bool = true) -> [Record] {
         var records: [Record] = []
-        var current: (count: Int, site: String, frames: [String])?
+        var current: (count: Int, header: Substring.UTF8View, frames: [Substring.UTF8View], unloaded: Bool)?
         func flush() {
-            if let current { records.append(Record(cache: cache, count: current.count, site: current.site,
-                                                   frames: current.frames)) }
+            if let current, all || current.unloaded {
+                let site = current.header.prefix { $0 != UInt8(ascii: "+") && $0 != UInt8(ascii: " ") }
+                records.append(Record(cache: cache, count: current.count, site: String(Substring(site)),
+                                      frames: current.frames.map { String(Substring($0)) }))
+            }
             current = nil
         }
-        for line in text.split(separator: "\n") {
-            let words = line.split(separator: " ")
-            guard let first = words.first else { continue }
-            if let count = Int(first), words.count >= 2 {
+        for raw in text.utf8.split(separator: UInt8(ascii: "\n")) {
+            let line = raw.drop { $0 == UInt8(ascii: " ") }
+            guard let first = line.first else { continue }
+            if (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first),
+               let space = line.firstIndex(of: UInt8(ascii: " ")),
+               let count = Int(Substring(line[..<space])) {
                 flush()
-                current = (count, String(words[1].prefix { $0 != "+" }), [])
-            } else if current != nil, !line.hasPrefix("No data") {
-                current?.frames.append(String(line.drop { $0 == " " }))
+                current = (count, line[line.index(after: space)...], [], false)
+            } else if current != nil {
+                current?.frames.append(line)
+                if line.starts(with: SlabUsers.bareAddressPrefix) { current?.unloaded = true }
             }
         }
         flush()
@@ -97,14 +108,20 @@ struct SlabUsers {
     }
 
     static func isBareAddress(_ frame: String) -> Bool {
-        frame.hasPrefix("0xffffffff") && frame.dropFirst(2).allSatisfy(\.isHexDigit)
+        frame.utf8.starts(with: bareAddressPrefix) && frame.dropFirst(2).allSatisfy(\.isHexDigit)
     }
+
+    /// How the kernel prints a kernel-text address it has no symbol for.
+    static let bareAddressPrefix = Array("0xffffffff".utf8)
+
+    /// Where `struct sk_buff` objects live (`skbHeads`).
+    static let skbCaches: Set<String> = ["skbuff_head_cache", "skbuff_fclone_cache"]
 
     /// Live skbs: the `struct sk_buff` objects, in `skbuff_head_cache` (and
     /// `skbuff_fclone_cache`, TCP's). Not `skbuff_small_head`, where 6.12
     /// (not 6.1) takes a small skb's data from: two objects per skb there.
     var skbHeads: Int {
-        records.filter { ["skbuff_head_cache", "skbuff_fclone_cache"].contains($0.cache) }.reduce(0) { $0 + $1.count }
+        records.filter { SlabUsers.skbCaches.contains($0.cache) }.reduce(0) { $0 + $1.count }
     }
 
     /// Allocation sites whose objects the kernel keeps on purpose after the
