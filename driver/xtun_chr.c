@@ -33,7 +33,45 @@ static struct xtun_priv *xtun_chr_priv(struct file *file)
 }
 //< chr-priv
 
+//> 05 flow-control
+/*
+ * Flow control: when the queue holds tx_queue_len frames, xtun_chr_enqueue()
+ * stops the stack's tx queue, so the next frames wait in the qdisc (and a
+ * sender blocks on its socket buffer) instead of being dropped; a read that
+ * brings the queue down to half wakes it. The half is hysteresis: one wake
+ * lets tx_queue_len / 2 frames through, not one.
+ */
+static u32 xtun_chr_queue_limit(struct xtun_priv *priv)
+{
+	return max_t(u32, READ_ONCE(priv->dev->tx_queue_len), 1);
+}
+
+/*
+ * Takes the next frame, or NULL. The queue's lock orders this against
+ * xtun_chr_enqueue(): it stops the tx queue under the same lock, so a read
+ * cannot empty the queue between its enqueue and its stop and leave the tx
+ * queue stopped with nothing left to read, which nothing would ever wake.
+ */
+static struct sk_buff *xtun_chr_take(struct xtun_priv *priv)
+{
+	unsigned long flags;
+	struct sk_buff *skb;
+
+	spin_lock_irqsave(&priv->txq.lock, flags);
+	skb = __skb_dequeue(&priv->txq);
+//> 05 take-wake -no-wake
+	/* Not while down: ndo_open starts the queue again. */
+	if (skb && netif_queue_stopped(priv->dev) && netif_running(priv->dev) &&
+	    skb_queue_len(&priv->txq) <= xtun_chr_queue_limit(priv) / 2)
+		netif_wake_queue(priv->dev);
+//< take-wake
+	spin_unlock_irqrestore(&priv->txq.lock, flags);
+	return skb;
+}
+
+//< flow-control
 //> 03 enqueue
+//> 03-04 enqueue-doc
 /*
  * Called from ndo_start_xmit, under the tx queue's lock with BHs disabled,
  * so one caller at a time. netpoll (netconsole) calls it too, with
@@ -43,6 +81,18 @@ static struct xtun_priv *xtun_chr_priv(struct file *file)
  * returns true, or returns false when nobody has /dev/xtun open or the
  * queue already holds tx_queue_len frames.
  */
+//< enqueue-doc
+//> 05 enqueue-doc-stop
+/*
+ * Called from ndo_start_xmit, under the tx queue's lock with BHs disabled,
+ * so one caller at a time. netpoll (netconsole) calls it too, with
+ * interrupts off and from hard interrupt context when an interrupt prints,
+ * so the queue's lock is taken with interrupts saved and disabled
+ * everywhere (here, in release and in xtun_chr_take()). Takes @skb and
+ * returns true, or returns false when nobody has /dev/xtun open. The frame
+ * that fills the queue stops the tx queue (flow control, above).
+ */
+//< enqueue-doc-stop
 bool xtun_chr_enqueue(struct xtun_priv *priv, struct sk_buff *skb)
 {
 //> 03 enqueue-flags -irq-unsafe-lock
@@ -58,11 +108,21 @@ bool xtun_chr_enqueue(struct xtun_priv *priv, struct sk_buff *skb)
 //> 03 enqueue-lock-unsafe +irq-unsafe-lock
 	spin_lock(&priv->txq.lock);
 //< enqueue-lock-unsafe
+//> 03-04 enqueue-bounded
 	if (test_bit(XTUN_READER, &priv->flags) &&
 	    skb_queue_len(&priv->txq) < READ_ONCE(priv->dev->tx_queue_len)) {
 		__skb_queue_tail(&priv->txq, skb);
 		queued = true;
 	}
+//< enqueue-bounded
+//> 05 enqueue-stop
+	if (test_bit(XTUN_READER, &priv->flags)) {
+		__skb_queue_tail(&priv->txq, skb);
+		queued = true;
+		if (skb_queue_len(&priv->txq) >= xtun_chr_queue_limit(priv))
+			netif_stop_queue(priv->dev);
+	}
+//< enqueue-stop
 //> 03 enqueue-unlock -irq-unsafe-lock
 	spin_unlock_irqrestore(&priv->txq.lock, flags);
 //< enqueue-unlock
@@ -84,7 +144,12 @@ static struct sk_buff *xtun_chr_dequeue(struct xtun_priv *priv, bool nonblock)
 	int err;
 
 	for (;;) {
+//> 03-04 dequeue-plain
 		skb = skb_dequeue(&priv->txq);
+//< dequeue-plain
+//> 05 dequeue-take
+		skb = xtun_chr_take(priv);
+//< dequeue-take
 		if (skb)
 			return skb;
 		if (nonblock)
@@ -239,6 +304,11 @@ static int xtun_chr_release(struct inode *inode, struct file *file)
 	spin_unlock_bh(&priv->txq.lock);
 //< release-unlock-unsafe
 
+//> 05 release-wake
+	/* A stopped tx queue drains into xtun_chr_enqueue(), which drops. */
+	if (netif_running(priv->dev))
+		netif_wake_queue(priv->dev);
+//< release-wake
 	DEV_STATS_ADD(priv->dev, tx_dropped, skb_queue_len(&unread));
 //> 03 release-purge -unpurged-queue
 	__skb_queue_purge(&unread);

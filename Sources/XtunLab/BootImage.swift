@@ -9,9 +9,9 @@ import Foundation
 /// The bzImage says where its compressed kernel is: the setup header's
 /// `payload_offset` and `payload_length` (boot protocol 2.08+, at 0x248 and
 /// 0x24c, counted from the protected-mode code after the `setup_sects` + 1
-/// sectors; Documentation/arch/x86/boot.rst). The kernel's build appends the
-/// uncompressed size to xz and zstd payloads (`size_append`,
-/// scripts/Makefile.lib), which the decompressors must not see.
+/// sectors; Documentation/x86/boot.rst in 6.1, arch/x86/boot.rst in 6.12).
+/// The kernel's build appends the uncompressed size to xz and zstd payloads
+/// (`size_append`, scripts/Makefile.lib), which the decompressors must not see.
 public struct BootImage: Sendable {
     public let kernel: ProvisionedKernel
 

@@ -27,13 +27,46 @@ static struct xtun_priv *xtun_chr_priv(struct file *file)
 }
 
 /*
+ * Flow control: when the queue holds tx_queue_len frames, xtun_chr_enqueue()
+ * stops the stack's tx queue, so the next frames wait in the qdisc (and a
+ * sender blocks on its socket buffer) instead of being dropped; a read that
+ * brings the queue down to half wakes it. The half is hysteresis: one wake
+ * lets tx_queue_len / 2 frames through, not one.
+ */
+static u32 xtun_chr_queue_limit(struct xtun_priv *priv)
+{
+	return max_t(u32, READ_ONCE(priv->dev->tx_queue_len), 1);
+}
+
+/*
+ * Takes the next frame, or NULL. The queue's lock orders this against
+ * xtun_chr_enqueue(): it stops the tx queue under the same lock, so a read
+ * cannot empty the queue between its enqueue and its stop and leave the tx
+ * queue stopped with nothing left to read, which nothing would ever wake.
+ */
+static struct sk_buff *xtun_chr_take(struct xtun_priv *priv)
+{
+	unsigned long flags;
+	struct sk_buff *skb;
+
+	spin_lock_irqsave(&priv->txq.lock, flags);
+	skb = __skb_dequeue(&priv->txq);
+	/* Not while down: ndo_open starts the queue again. */
+	if (skb && netif_queue_stopped(priv->dev) && netif_running(priv->dev) &&
+	    skb_queue_len(&priv->txq) <= xtun_chr_queue_limit(priv) / 2)
+		netif_wake_queue(priv->dev);
+	spin_unlock_irqrestore(&priv->txq.lock, flags);
+	return skb;
+}
+
+/*
  * Called from ndo_start_xmit, under the tx queue's lock with BHs disabled,
  * so one caller at a time. netpoll (netconsole) calls it too, with
  * interrupts off and from hard interrupt context when an interrupt prints,
  * so the queue's lock is taken with interrupts saved and disabled
- * everywhere (here, in release and in skb_dequeue()). Takes @skb and
- * returns true, or returns false when nobody has /dev/xtun open or the
- * queue already holds tx_queue_len frames.
+ * everywhere (here, in release and in xtun_chr_take()). Takes @skb and
+ * returns true, or returns false when nobody has /dev/xtun open. The frame
+ * that fills the queue stops the tx queue (flow control, above).
  */
 bool xtun_chr_enqueue(struct xtun_priv *priv, struct sk_buff *skb)
 {
@@ -43,10 +76,11 @@ bool xtun_chr_enqueue(struct xtun_priv *priv, struct sk_buff *skb)
 	lockdep_assert_held(&netdev_get_tx_queue(priv->dev, 0)->_xmit_lock);
 
 	spin_lock_irqsave(&priv->txq.lock, flags);
-	if (test_bit(XTUN_READER, &priv->flags) &&
-	    skb_queue_len(&priv->txq) < READ_ONCE(priv->dev->tx_queue_len)) {
+	if (test_bit(XTUN_READER, &priv->flags)) {
 		__skb_queue_tail(&priv->txq, skb);
 		queued = true;
+		if (skb_queue_len(&priv->txq) >= xtun_chr_queue_limit(priv))
+			netif_stop_queue(priv->dev);
 	}
 	spin_unlock_irqrestore(&priv->txq.lock, flags);
 
@@ -62,7 +96,7 @@ static struct sk_buff *xtun_chr_dequeue(struct xtun_priv *priv, bool nonblock)
 	int err;
 
 	for (;;) {
-		skb = skb_dequeue(&priv->txq);
+		skb = xtun_chr_take(priv);
 		if (skb)
 			return skb;
 		if (nonblock)
@@ -192,6 +226,9 @@ static int xtun_chr_release(struct inode *inode, struct file *file)
 	skb_queue_splice_init(&priv->txq, &unread);
 	spin_unlock_irqrestore(&priv->txq.lock, flags);
 
+	/* A stopped tx queue drains into xtun_chr_enqueue(), which drops. */
+	if (netif_running(priv->dev))
+		netif_wake_queue(priv->dev);
 	DEV_STATS_ADD(priv->dev, tx_dropped, skb_queue_len(&unread));
 	__skb_queue_purge(&unread);
 	return 0;

@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 import XtunChecks
 import XtunPackets
 
@@ -226,7 +227,82 @@ enum Stage05Checks {
                 return "\(sizes.joined(separator: ", ")) bytes echoed byte-exact"
             }
         },
+        GuestCheck(.queueFlowControl) { try FlowControl(session: $0).check() },
     ]
+}
+
+/// A sender faster than the reader, against a queue of 32: the tuned
+/// driver stops the tx queue when its queue is full, so the frames after
+/// it wait in the qdisc and the sender blocks on its socket buffer (the
+/// qdisc's skbs still count against it); stage 04's driver drops them.
+struct FlowControl {
+    let session: Session
+    static let queue = 32
+    static let sent = 100
+    /// A small send buffer: the sender blocks after a few frames in the qdisc,
+    /// long before the qdisc (as long as txqueuelen) could overflow.
+    static let sendBuffer: Int32 = 4096
+
+    func check() throws -> String {
+        try session.configureWithPeer()
+        try session.network.setQueueLength(Self.queue)
+        let device = try session.openDevice()
+        defer { device.close() }
+        let sender = try UDPSender(port: 40011)
+        try sender.socket.set(SOL_SOCKET, SO_SNDBUF, Self.sendBuffer, "SO_SNDBUF")
+        // A queue nobody wakes must not block the sender for ever.
+        try sender.socket.setSendTimeout(seconds: 2 * session.timeScale)
+        let before = session.interface.counters
+        let progress = Progress()
+        let sending = Worker { () -> (sent: Int, error: String?) in
+            for index in 0..<Self.sent {
+                do {
+                    try sender.send(NumberedPayload.make(index: index, length: 32))
+                    progress.sent.add(1, ordering: .relaxed)
+                } catch let failure as Failure {
+                    return (index, failure.got)
+                } catch {
+                    return (index, "\(error)")
+                }
+            }
+            return (Self.sent, nil)
+        }
+        // Nobody reads yet: the queue fills, and nothing may be dropped.
+        Sys.sleep(seconds: 0.3 * session.timeScale)
+        let behind = session.interface.counters.delta(since: before)
+        let sentWhileBehind = progress.sent.load(ordering: .relaxed)
+        try require(behind["tx_dropped"] == nil,
+                    expected: "no frame dropped while the reader is behind (\(Self.sent) sent, queue \(Self.queue))",
+                    got: Counters.describe(behind))
+        // A driver that queued without bound would drop nothing either.
+        try require(sentWhileBehind < Self.sent,
+                    expected: "the sender held back while nobody reads (blocked on its socket buffer)",
+                    got: "it sent all \(Self.sent) with nothing read: the queue took them all")
+
+        var order: [Int] = []
+        while order.count < Self.sent, let frame = device.nextFrame(timeout: 1 * session.timeScale) {
+            order.append(NumberedPayload.index(of: frame.dropFirst(FrameSize.udpOverhead)) ?? -1)
+        }
+        let outcome = try sending.mustJoin(timeout: 5 * session.timeScale, "the sender")
+        let delta = session.interface.counters.delta(since: before)
+        try require(order.count == Self.sent,
+                    expected: "all \(Self.sent) datagrams read: each read that halves the queue wakes the tx queue",
+                    got: "\(order.count) read, then nothing for \(seconds(1 * session.timeScale)); the sender "
+                        + (outcome.error.map { "gave up waiting for buffer space: \($0)" } ?? "sent all")
+                        + "; \(Counters.describe(delta))")
+        try require(order == Array(0..<Self.sent), expected: "datagrams 0...\(Self.sent - 1) in order",
+                    got: "\(order)")
+        try require(outcome.sent == Self.sent && delta["tx_dropped"] == nil && delta["tx_packets"] == Self.sent,
+                    expected: "\(Self.sent) sent, tx_packets +\(Self.sent), no tx_dropped",
+                    got: "\(outcome.sent) sent\(outcome.error.map { " (\($0))" } ?? ""); \(Counters.describe(delta))")
+        return "txqueuelen \(Self.queue): the sender held back at \(sentWhileBehind) of \(Self.sent) while nobody read; "
+            + "0 dropped, \(Self.sent) read in order"
+    }
+
+    /// What the sending thread has sent so far.
+    final class Progress: Sendable {
+        let sent = Atomic<Int>(0)
+    }
 }
 
 /// The responder on a device for the length of `body`.

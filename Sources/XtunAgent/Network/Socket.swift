@@ -39,6 +39,14 @@ final class Socket {
         try require(status == 0, expected: "setsockopt(\(name)) to succeed", got: "\(error)")
     }
 
+    /// SO_SNDTIMEO: a send that waits for buffer space fails with EAGAIN after `seconds`.
+    func setSendTimeout(seconds: Double) throws {
+        var value = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - seconds.rounded(.down)) * 1e6))
+        let status = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
+        let error = Errno.current
+        try require(status == 0, expected: "setsockopt(SO_SNDTIMEO) to succeed", got: "\(error)")
+    }
+
     func bind(_ address: IPv4Address, port: UInt16) throws {
         var local = socketAddress(address, port: port)
         let status = withUnsafePointer(to: &local) {

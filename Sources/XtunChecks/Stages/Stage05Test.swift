@@ -27,13 +27,28 @@ extension Expectation {
         "UDP datagrams of 1, 512 and 1472 bytes sent to the responder's echo service come back byte-exact",
         chapter: .stage05, anchor: "a-userspace-responder",
         heldSince: .stage04)
+    public static let queueFlowControl = Expectation(
+        "queue-flow-control",
+        "a sender faster than the reader is held back, not dropped: the frame that fills the queue stops the "
+            + "stack's tx queue, and a read that brings it to half wakes it",
+        chapter: .stage05, anchor: "flow-control")
+}
+
+extension Pitfall {
+    public static let noWake = Pitfall(
+        name: "no-wake", stage: .stage05,
+        summary: "the full queue stops the tx queue but no read wakes it: the interface sends nothing more "
+            + "until /dev/xtun is closed",
+        anchor: "pitfall-no-wake",
+        caughtBy: [.queueFlowControl])
 }
 
 extension Suite {
-    /// The echo program and the responder use stage 04's driver as it is.
+    /// The echo program and the responder use stage 04's driver as it is;
+    /// the tuned driver holds a fast sender back where stage 03's dropped.
     static let stage05 = Suite(stage: .stage05, expectations:
         loadAndInspect + [.upDownRepeat]
-        + transmitToReader
+        + transmitToReader.map { $0 == .overflowBounded ? .queueFlowControl : $0 }
         + receiveFromWriter
         + [.echoProgram, .echoedARPConsumed, .echoedICMPDropped, .responderPing, .responderUDP]
         + unloadAndReload
