@@ -6,8 +6,8 @@ import XtunPackets
 /// against a tap of Linux's tun (tun.ko of the same kernel, TUNSETIFF with
 /// IFF_TAP | IFF_NO_PI), configured alike: address, MTU 1500, txqueuelen
 /// 1000, the kernel's default qdisc, a permanent neighbour for 10.99.0.2.
-/// Rounds alternate the devices; each round reports every benchmark's
-/// value for both.
+/// Rounds alternate which device goes first; each round reports every
+/// benchmark's value for both.
 struct Bench {
     let session: Session
     let rounds: Int
@@ -28,24 +28,28 @@ struct Bench {
         var label: String { if case .xtun = kind { "xtun" } else { "tun" } }
     }
 
+    /// Each benchmark runs on the two devices back to back, so the pair sees
+    /// the same host: under TCG the host's other load drifts within seconds,
+    /// and a round of all three benchmarks on one device, then the other,
+    /// put ten seconds of that drift between the two halves of each ratio.
     func run() {
         for round in 0..<rounds {
             let order: [FrameDevice.Kind] = round % 2 == 0 ? [.xtun, .tap(name: Bench.tap)] : [.tap(name: Bench.tap), .xtun]
-            for kind in order {
-                do {
-                    let target = try open(kind)
-                    defer { close(target) }
-                    for (name, measure) in [("B1", inject), ("B2", extract), ("B3", echo)] {
+            for (name, measure) in [("B1", inject), ("B2", extract), ("B3", echo)] {
+                for kind in order {
+                    do {
+                        let target = try open(kind)
+                        defer { close(target) }
                         for value in try measure(target) {
                             session.reporter.send(.benchmark(BenchmarkSample(
                                 name: value.name ?? name, unit: value.unit, device: target.label, round: round,
                                 value: value.value, detail: value.detail)))
                         }
+                    } catch let failure as Failure {
+                        session.note("bench round \(round), \(name) on \(kind): expected \(failure.expected), got \(failure.got)")
+                    } catch {
+                        session.note("bench round \(round), \(name) on \(kind): \(error)")
                     }
-                } catch let failure as Failure {
-                    session.note("bench round \(round) on \(kind): expected \(failure.expected), got \(failure.got)")
-                } catch {
-                    session.note("bench round \(round) on \(kind): \(error)")
                 }
             }
         }
