@@ -271,6 +271,15 @@ struct FlowControl {
         Sys.sleep(seconds: 0.3 * session.timeScale)
         let behind = session.interface.counters.delta(since: before)
         let sentWhileBehind = progress.sent.load(ordering: .relaxed)
+        // Then read what comes, and let the sender finish before judging, so
+        // that no sending thread outlives the check into the next one.
+        var order: [Int] = []
+        while order.count < Self.sent, let frame = device.nextFrame(timeout: 1 * session.timeScale) {
+            order.append(NumberedPayload.index(of: frame.dropFirst(FrameSize.udpOverhead)) ?? -1)
+        }
+        let outcome = try sending.mustJoin(timeout: 5 * session.timeScale, "the sender")
+        let delta = session.interface.counters.delta(since: before)
+
         try require(behind["tx_dropped"] == nil,
                     expected: "no frame dropped while the reader is behind (\(Self.sent) sent, queue \(Self.queue))",
                     got: Counters.describe(behind))
@@ -278,13 +287,6 @@ struct FlowControl {
         try require(sentWhileBehind < Self.sent,
                     expected: "the sender held back while nobody reads (blocked on its socket buffer)",
                     got: "it sent all \(Self.sent) with nothing read: the queue took them all")
-
-        var order: [Int] = []
-        while order.count < Self.sent, let frame = device.nextFrame(timeout: 1 * session.timeScale) {
-            order.append(NumberedPayload.index(of: frame.dropFirst(FrameSize.udpOverhead)) ?? -1)
-        }
-        let outcome = try sending.mustJoin(timeout: 5 * session.timeScale, "the sender")
-        let delta = session.interface.counters.delta(since: before)
         try require(order.count == Self.sent,
                     expected: "all \(Self.sent) datagrams read: each read that halves the queue wakes the tx queue",
                     got: "\(order.count) read, then nothing for \(seconds(1 * session.timeScale)); the sender "
