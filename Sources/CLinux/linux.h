@@ -16,6 +16,35 @@
 static inline unsigned int xtun_major(dev_t dev) { return major(dev); }
 static inline unsigned int xtun_minor(dev_t dev) { return minor(dev); }
 static const unsigned long xtun_TUNSETIFF = TUNSETIFF;
+static const unsigned long xtun_TUNGETIFF = TUNGETIFF;
+static const unsigned long xtun_TUNGETFEATURES = TUNGETFEATURES;
+static const unsigned long xtun_TUNSETPERSIST = TUNSETPERSIST;
+static const unsigned long xtun_TUNSETOWNER = TUNSETOWNER;
+static const unsigned long xtun_TUNSETGROUP = TUNSETGROUP;
+static const unsigned long xtun_TUNSETCARRIER = TUNSETCARRIER;
+static const unsigned long xtun_TUNGETSNDBUF = TUNGETSNDBUF;
+static const unsigned long xtun_TUNSETSNDBUF = TUNSETSNDBUF;
+static const unsigned long xtun_TUNSETOFFLOAD = TUNSETOFFLOAD;
+
+/* ioctl(2) whose argument is a number, passed as the unsigned long it is. */
+static inline int xtun_ioctl_value(int fd, unsigned long request, unsigned long value)
+{
+	return ioctl(fd, request, value);
+}
+
+#include <linux/sched.h>
+
+/* unshare(CLONE_NEWNET): a network namespace of the caller's own. */
+static inline int xtun_unshare_network(void)
+{
+	return (int)syscall(SYS_unshare, CLONE_NEWNET);
+}
+
+/* setgroups(2) without <grp.h>'s _DEFAULT_SOURCE dance: no supplementary groups. */
+static inline int xtun_drop_groups(void)
+{
+	return (int)syscall(SYS_setgroups, 0, NULL);
+}
 
 #include <linux/errqueue.h>
 #include <string.h>

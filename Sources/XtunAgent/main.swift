@@ -25,7 +25,8 @@ case .check(let check):
     let reporter = Reporter(check.report)
     reporter.send(.ready(uptime: Sys.uptime()))
     let settings = KernelSettings.prepare(for: check.place)
-    let session = Session(modulePath: check.module, reporter: reporter, timeScale: Double(check.timeScale))
+    let session = Session(modulePath: check.module, reporter: reporter, stage: check.stage,
+                          timeScale: Double(check.timeScale))
     let (suite, _) = Suite.of(check.stage).runnable(at: check.place, debugKernel: check.debugKernel)
     let passed = Runner(suite: suite, session: session).run()
     if check.trace { DriverTrace.run(session, place: check.place, debugKernel: check.debugKernel) }
@@ -41,13 +42,18 @@ case .bench(let bench):
     let reporter = Reporter(bench.report)
     reporter.send(.ready(uptime: Sys.uptime()))
     _ = KernelSettings.prepare(for: .virtualMachine)
-    let session = Session(modulePath: bench.module, reporter: reporter, timeScale: Double(bench.timeScale))
+    let session = Session(modulePath: bench.module, reporter: reporter, stage: .stage05,
+                          timeScale: Double(bench.timeScale))
     Bench(session: session, rounds: bench.rounds).run()
     reporter.send(.done(uptime: Sys.uptime()))
     exit(ExitStatus.success.rawValue)
+case .tunScript(let script):
+    exit(TunScript.runChild(script))
 case .respond:
+    // From stage 06 /dev/xtun frames flow once a file attaches to the tap xtun.
+    let kind: FrameDevice.Kind = Sys.exists("/sys/class/net/\(DriverNames.interface)/tun_flags") ? .xtunTap : .xtun
     let device: FrameDevice
-    switch FrameDevice.open() {
+    switch FrameDevice.open(kind) {
     case .success(let opened): device = opened
     case .failure(let error): fail("cannot open \(DriverNames.characterDevice): \(error)")
     }

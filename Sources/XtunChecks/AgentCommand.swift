@@ -11,6 +11,9 @@ public enum AgentCommand: Sendable, Equatable {
     case respond
     /// Load the module and measure it against tun (`check-step 5 --bench`).
     case bench(AgentBench)
+    /// Run conformance steps on a tun node as another user: the agent's own
+    /// child, for the scenarios that need one (`TunScript`).
+    case tunScript(AgentTunScript)
 
     /// What runs after the program name.
     public var arguments: [String] {
@@ -35,6 +38,9 @@ public enum AgentCommand: Sendable, Equatable {
             if case .file(let path) = bench.report { words += ["--report", path] }
             if bench.timeScale != 1 { words += ["--time-scale", "\(bench.timeScale)"] }
             return words
+        case .tunScript(let script):
+            return ["tun-script", "--node", script.node, "--uid", "\(script.uid)", "--gid", "\(script.gid)", "--"]
+                + script.steps
         }
     }
 
@@ -79,6 +85,15 @@ public enum AgentCommand: Sendable, Equatable {
             let scale = options.take("--time-scale").flatMap { Int($0) } ?? 1
             try options.finish()
             self = .bench(AgentBench(module: module, rounds: rounds, report: report, timeScale: scale))
+        case "tun-script":
+            let separator = arguments.firstIndex(of: "--") ?? arguments.endIndex
+            var options = try Options(Array(arguments[1..<separator]))
+            guard let node = options.take("--node") else { throw AgentCommandError("tun-script needs --node PATH") }
+            guard let uid = options.take("--uid").flatMap({ Int($0) }), let gid = options.take("--gid").flatMap({ Int($0) })
+            else { throw AgentCommandError("tun-script needs --uid N and --gid N") }
+            try options.finish()
+            let steps = separator < arguments.endIndex ? Array(arguments[(separator + 1)...]) : []
+            self = .tunScript(AgentTunScript(node: node, uid: uid, gid: gid, steps: steps))
         default:
             throw AgentCommandError("unknown command '\(verb)'")
         }
@@ -89,6 +104,7 @@ public enum AgentCommand: Sendable, Equatable {
                xtun-agent load --module PATH
                xtun-agent respond
                xtun-agent bench --module PATH --rounds N [--report PATH] [--time-scale K]
+               xtun-agent tun-script --node PATH --uid N --gid N -- STEP...
         """
 }
 
@@ -134,6 +150,23 @@ public struct AgentBench: Sendable, Equatable {
         self.rounds = rounds
         self.report = report
         self.timeScale = timeScale
+    }
+}
+
+/// Conformance steps for another user (`tun-script`).
+public struct AgentTunScript: Sendable, Equatable {
+    /// /dev/net/tun or /dev/xtun.
+    public var node: String
+    public var uid: Int
+    public var gid: Int
+    /// One `TunScript` step per word.
+    public var steps: [String]
+
+    public init(node: String, uid: Int, gid: Int, steps: [String]) {
+        self.node = node
+        self.uid = uid
+        self.gid = gid
+        self.steps = steps
     }
 }
 

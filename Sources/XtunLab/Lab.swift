@@ -185,16 +185,18 @@ public struct Lab: Sendable {
         if request.trace && !programs.contains(where: { $0.lastPathComponent == Lab.probes }) {
             programs.append(paths.layout.steps.appendingPathComponent("\(Stage.stage05.slug)/\(Lab.probes)"))
         }
+        // From stage 06 the checks compare xtun with tun.ko and run Debian's programs.
+        let sharesHost = request.trace || request.stage >= .stage06
         let initramfs = try InitramfsBuilder(work: paths.work)
             .build(agent: agent, module: module.module, programs: programs, task: .check(command), name: runName,
-                   kernelModules: request.trace ? try GuestModules(kernel: kernel).resolve(HostShare.modules + ["tun"]) : nil)
+                   kernelModules: sharesHost ? try GuestModules(kernel: kernel).resolve(HostShare.modules + ["tun"]) : nil)
         defer { try? FileManager.default.removeItem(at: initramfs.deletingLastPathComponent()) }
         timings.build = Date().timeIntervalSince(started)
 
         progress("[\(stage)] booting Linux \(kernel.release)")
         var machine = VirtualMachine(kernel: kernel, accelerator: accelerator)
         machine.timeout = timeout * Double(slowdown)
-        machine.sharesHostRoot = request.trace
+        machine.sharesHostRoot = sharesHost
         var count = 0
         let total = suite.expectations.filter { $0.evaluator == .guest }.count
         return try machine.run(initramfs: initramfs,

@@ -10,7 +10,7 @@ struct RunnerTests {
     let report = CapturedReport()
 
     func run(_ expectations: [XtunChecks.Expectation], _ checks: [GuestCheck]) -> [WireMessage] {
-        let session = Session(modulePath: "/nonexistent/xtun.ko", reporter: report.reporter)
+        let session = Session(modulePath: "/nonexistent/xtun.ko", reporter: report.reporter, stage: .stage01)
         let registry = GuestCheckRegistry(byStage: [(.stage01, checks)])
         Runner(suite: Suite(stage: .stage01, expectations: expectations), session: session, registry: registry).run()
         return report.messages()

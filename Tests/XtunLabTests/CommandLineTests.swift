@@ -21,7 +21,6 @@ struct CommandLineTests {
     @Test(arguments: [
         (["7"], "unknown stage '7'"),
         (["five"], "unknown stage 'five'"),
-        (["6"], "stage 06-ctl is not written yet"),
         (["1", "--kernel", "5.10"], "unknown kernel '5.10'"),
         (["1", "--pitfall", "nope"], "unknown pitfall 'nope'"),
         (["1", "--pitfall", "leak-skb"], "pitfall leak-skb belongs to stage 2"),

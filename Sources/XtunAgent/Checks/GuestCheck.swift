@@ -37,6 +37,7 @@ struct GuestCheckRegistry: Sendable {
         (.stage03, Stage03Checks.all),
         (.stage04, Stage04Checks.all),
         (.stage05, Stage05Checks.all),
+        (.stage06, Stage06Checks.all),
     ])
 
     var all: [GuestCheck] { byStage.flatMap(\.checks) }

@@ -290,11 +290,11 @@ enum Stage03Checks {
                         expected: "the blocked read to return the frame sent after close()",
                         got: "\(frame.count) bytes")
             // A process blocked in read() killed by a signal.
-            let cat = try Command.mustStart(["cat", DriverNames.characterDevice])
+            let cat = try Command.mustStart(session.blockingReader())
             Sys.sleep(milliseconds: 500)
-            try require(cat.isRunning, expected: "cat blocked in read()", got: "cat exited")
+            try require(cat.isRunning, expected: "a reader blocked in read()", got: "it exited: \(cat.outputSoFar())")
             let killed = cat.kill()
-            try require(killed.signal == SIGKILL, expected: "cat killed by SIGKILL", got: killed.summary)
+            try require(killed.signal == SIGKILL, expected: "the reader killed by SIGKILL", got: killed.summary)
             let unload = session.module.unload()
             try require(unload.succeeded, expected: "rmmod to work afterwards", got: unload.summary)
             return "close() returned in \(Int(closeTook * 1000)) ms; killed reader reaped; rmmod ok"

@@ -3,35 +3,43 @@ import Glibc
 import XtunChecks
 
 /// A file descriptor that carries one Ethernet frame per `read()` and
-/// `write()`: `/dev/xtun`, or a tap device of Linux's own tun driver opened
-/// through `/dev/net/tun` with `TUNSETIFF`. Checks and scenarios are written
+/// `write()`: `/dev/xtun` (stages 03-05), or a tap device attached with
+/// `TUNSETIFF`, of Linux's own tun driver through `/dev/net/tun` or, from
+/// stage 06, of xtun through `/dev/xtun`. Checks and scenarios are written
 /// against this type, so the same program runs against both.
 final class FrameDevice {
     enum Kind: Equatable, CustomStringConvertible {
-        /// xtun's misc device.
+        /// xtun's misc device, stages 03-05: open() is all it takes.
         case xtun
-        /// A tap interface of tun.ko, created (or attached to) by name, without packet information.
-        case tap(name: String)
+        /// A tap interface created (or attached to) by name, without packet
+        /// information: tun.ko's through /dev/net/tun unless `node` says otherwise.
+        case tap(name: String, node: String = TunNode.tun)
+
+        /// The tap of xtun from stage 06: the device `persistent-tap` makes.
+        static let xtunTap = Kind.tap(name: DriverNames.interface, node: DriverNames.characterDevice)
 
         var path: String {
             switch self {
             case .xtun: DriverNames.characterDevice
-            case .tap: "/dev/net/tun"
+            case .tap(_, let node): node
             }
         }
+
+        /// Whether the frames go through xtun (else through tun.ko).
+        var isXtun: Bool { path == DriverNames.characterDevice }
 
         /// The network interface the frames go through.
         var interface: String {
             switch self {
             case .xtun: DriverNames.interface
-            case .tap(let name): name
+            case .tap(let name, _): name
             }
         }
 
         var description: String {
             switch self {
             case .xtun: DriverNames.characterDevice
-            case .tap(let name): "tap \(name) (/dev/net/tun)"
+            case .tap(let name, let node): "tap \(name) (\(node))"
             }
         }
     }
@@ -45,7 +53,10 @@ final class FrameDevice {
         let fd = Glibc.open(kind.path, O_RDWR | O_CLOEXEC | (nonblocking ? O_NONBLOCK : 0))
         guard fd >= 0 else { return .failure(.current) }
         let device = FrameDevice(kind: kind, fd: fd)
-        if case .tap(let name) = kind, let error = attachTap(fd: fd, name: name) { return .failure(error) }
+        if case .tap(let name, _) = kind {
+            if let error = attachTap(fd: fd, name: name) { return .failure(error) }
+            awaitQueueing(fd: fd, Interface(name: name))
+        }
         return .success(device)
     }
 
@@ -56,12 +67,25 @@ final class FrameDevice {
 
     /// `TUNSETIFF` with `IFF_TAP | IFF_NO_PI`: every read and write is one bare Ethernet frame.
     private static func attachTap(fd: Int32, name: String) -> Errno? {
-        var request = ifreq()
-        withUnsafeMutableBytes(of: &request.ifr_ifrn.ifrn_name) { buffer in
-            for (index, byte) in name.utf8.prefix(buffer.count - 1).enumerated() { buffer[index] = byte }
+        switch TunNode.setInterface(fd: fd, name: name, flags: IFF_TAP | IFF_NO_PI) {
+        case .success: nil
+        case .failure(let error): error
         }
-        request.ifr_ifru.ifru_flags = Int16(IFF_TAP | IFF_NO_PI)
-        return ioctl(fd, xtun_TUNSETIFF, &request) == 0 ? nil : .current
+    }
+
+    /// Attaching turns the carrier on, and until linkwatch has seen that the
+    /// interface keeps the noop qdisc, which drops what the stack sends
+    /// (dev_activate() waits for the carrier). For an interface that is up
+    /// the carrier's rise queues linkwatch's work at once
+    /// (linkwatch_urgent_event()); it sets the operstate and activates the
+    /// qdisc under RTNL. Nothing a program can read says when it is done
+    /// (the operstate may be stale, or never set), so this gives the queued
+    /// work 100 ms to start, then takes RTNL once (TUNGETIFF, in both
+    /// drivers) to let it finish.
+    private static func awaitQueueing(fd: Int32, _ interface: Interface) {
+        guard interface.isUp else { return }
+        Sys.sleep(milliseconds: 100)
+        _ = TunNode.getInterface(fd: fd)
     }
 
     private init(kind: Kind, fd: Int32) {

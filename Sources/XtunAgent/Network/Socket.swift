@@ -47,6 +47,15 @@ final class Socket {
         try require(status == 0, expected: "setsockopt(SO_SNDTIMEO) to succeed", got: "\(error)")
     }
 
+    /// SO_BINDTODEVICE: what it sends leaves through `interface`.
+    func bindToDevice(_ interface: String) throws {
+        let status = interface.withCString {
+            setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, $0, socklen_t(strlen($0) + 1))
+        }
+        let error = Errno.current
+        try require(status == 0, expected: "setsockopt(SO_BINDTODEVICE, \(interface)) to succeed", got: "\(error)")
+    }
+
     func bind(_ address: IPv4Address, port: UInt16) throws {
         var local = socketAddress(address, port: port)
         let status = withUnsafePointer(to: &local) {

@@ -31,10 +31,16 @@ final class Session {
     /// How many times longer every deadline is (the debug kernel is slower).
     let timeScale: Double
 
-    init(modulePath: String, reporter: Reporter, deviceKind: FrameDevice.Kind = .xtun, timeScale: Double = 1) {
+    /// The stage whose suite runs: from stage 06 the frame device is the
+    /// persistent tap that loading the module makes (`ModuleControl.makesTap`).
+    let stage: Stage
+
+    init(modulePath: String, reporter: Reporter, stage: Stage, timeScale: Double = 1) {
         self.timeScale = timeScale
-        module = ModuleControl(path: modulePath)
-        self.deviceKind = deviceKind
+        self.stage = stage
+        let makesTap = stage >= .stage06
+        module = ModuleControl(path: modulePath, makesTap: makesTap)
+        deviceKind = makesTap ? .xtunTap : .xtun
         interface = Interface(name: deviceKind.interface)
         self.reporter = reporter
         slabBaseline = SlabUsers.read()
@@ -66,7 +72,8 @@ final class Session {
     /// Loads the module if it is not loaded; throws if that fails.
     func ensureLoaded() throws {
         if module.isLoaded && interface.exists { return }
-        let result = module.load()
+        // From stage 06 a check may have deleted the tap and left the module.
+        let result = module.isLoaded && module.makesTap ? module.makeTap() : module.load()
         let alarm = log.all.firstAlarm
         try require(result.succeeded && interface.exists,
                     expected: "\(module.name) loaded", got: "insmod: \(result.summary)"
@@ -84,6 +91,15 @@ final class Session {
     /// Opens the session's frame device or throws a check failure.
     func openDevice(nonblocking: Bool = false) throws -> FrameDevice {
         try FrameDevice.mustOpen(deviceKind, nonblocking: nonblocking)
+    }
+
+    /// A program that blocks reading the frame device: `cat /dev/xtun`, or
+    /// from stage 06 the agent itself, attached with TUNSETIFF first.
+    func blockingReader() -> [String] {
+        guard case .tap(let name, let node) = deviceKind else { return ["cat", deviceKind.path] }
+        let steps = ["open a", "setiff a tap,no_pi \(name)", "wait-read a"]
+        return [TunScript.agentPath]
+            + AgentCommand.tunScript(AgentTunScript(node: node, uid: 0, gid: 0, steps: steps)).arguments
     }
 
     /// The interface's MAC address, or a failure.

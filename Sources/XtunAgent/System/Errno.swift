@@ -14,8 +14,12 @@ struct Errno: Error, Equatable, CustomStringConvertible {
         EEXIST: "EEXIST", ENODEV: "ENODEV", EINVAL: "EINVAL", ENOSPC: "ENOSPC",
         EMSGSIZE: "EMSGSIZE", ENOBUFS: "ENOBUFS", ENETDOWN: "ENETDOWN",
         ENETUNREACH: "ENETUNREACH", EHOSTUNREACH: "EHOSTUNREACH", ENXIO: "ENXIO",
-        EPIPE: "EPIPE", ENOTTY: "ENOTTY",
+        EPIPE: "EPIPE", ENOTTY: "ENOTTY", EBADFD: "EBADFD", EOPNOTSUPP: "EOPNOTSUPP", E2BIG: "E2BIG",
+        EACCES: "EACCES", EADDRNOTAVAIL: "EADDRNOTAVAIL",
     ]
+
+    /// `EAGAIN`: the name alone, for tables.
+    var name: String { Errno.names[code] ?? "errno \(code)" }
 
     /// `EAGAIN (Resource temporarily unavailable)`.
     var description: String {

@@ -37,6 +37,13 @@ enum Sys {
 
     static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
+    /// The running kernel's release, as `uname -r` prints it: `6.1.0-57-amd64`.
+    static var release: String {
+        var names = utsname()
+        uname(&names)
+        return withUnsafeBytes(of: names.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    }
+
     /// The names in a directory (without . and ..), or nil if it cannot be read.
     static func list(_ path: String) -> [String]? {
         guard let directory = opendir(path) else { return nil }

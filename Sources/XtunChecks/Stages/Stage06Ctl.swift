@@ -1,0 +1,46 @@
+// Stage 06: tun's control interface (book/06-ctl.md).
+
+extension Expectation {
+    public static let controlLoad = Expectation(
+        "ctl-load",
+        "insmod registers /dev/xtun, open to everyone as /dev/net/tun is, and the link kind xtun, "
+            + "and creates no interface: TUNSETIFF does",
+        chapter: .stage06, anchor: "loading")
+    public static let persistentTap = Expectation(
+        "persistent-tap",
+        "TUNSETIFF(IFF_TAP | IFF_NO_PI, \"xtun\") and TUNSETPERSIST make the Ethernet device xtun, which stays "
+            + "after its file closes and takes a new file; the earlier stages' checks run on it",
+        chapter: .stage06, anchor: "the-device-the-earlier-checks-use")
+    public static let carrierFollowsFile = Expectation(
+        "carrier-follows-file",
+        "xtun has carrier while a file is attached and loses it when the file closes; what the stack sent "
+            + "meanwhile is not read by the next file",
+        chapter: .stage06, anchor: "carrier")
+    public static let tunConformance = Expectation(
+        "tun-conformance",
+        "every scenario of the conformance table gives on /dev/xtun what it gives on tun.ko's /dev/net/tun "
+            + "in the same kernel, except the documented differences",
+        chapter: .stage06, anchor: "conformance")
+    public static let unloadRemovesDevices = Expectation(
+        "unload-removes-devices",
+        "rmmod removes every device left, persistent TAP and TUN devices in two network namespaces among them",
+        chapter: .stage06, anchor: "lifetime")
+}
+
+extension Suite {
+    /// The earlier stages' checks run on a persistent TAP device that the
+    /// agent makes after every insmod (`persistent-tap`). Two of them change:
+    /// a second file is refused by TUNSETIFF, not by open() (the conformance
+    /// table has it), and a device without a file has no carrier, so what is
+    /// sent meanwhile no longer reaches the driver to be counted.
+    static let stage06 = Suite(stage: .stage06, expectations:
+        loadAndInspect + [.controlLoad, .persistentTap, .upDownRepeat]
+        + transmitToReader.filter { $0 != .secondOpenBusy && $0 != .closedDrops }
+            .map { $0 == .overflowBounded ? .queueFlowControl : $0 }
+        + [.carrierFollowsFile]
+        + receiveFromWriter
+        + [.echoProgram, .echoedARPConsumed, .echoedICMPDropped, .responderPing, .responderUDP]
+        + [.tunConformance, .unloadRemovesDevices]
+        + unloadAndReload
+        + [.kernelLogClean])
+}
