@@ -44,6 +44,14 @@ struct SlabUsersTests {
         #expect(users.skbHeads == 2)
     }
 
+    @Test func netpollsReserveIsNotALeak() {
+        let pool = "     32 __alloc_skb+0x7d/0x360 age=10 pid=90\n        refill_skbs+0xa6/0x100\n"
+            + "        netpoll_setup+0x3b5/0x5c0\n"
+        let other = "      3 __alloc_skb+0x4c/0x150 age=1 pid=1\n        alloc_skb_with_frags+0x5f/0x2a0\n"
+        let users = SlabUsers(records: SlabUsers.parse(pool + other, cache: "skbuff_head_cache"))
+        #expect(users.skbHeads == 3)
+    }
+
     @Test func noDataIsNoRecord() {
         #expect(SlabUsers.parse("No data\n", cache: "kmalloc-8").isEmpty)
     }

@@ -436,10 +436,6 @@ void xtun_chr_detach(struct xtun_priv *priv)
 	__skb_queue_purge(&unread);
 }
 
-/* TUNSETIFF flags tun implements and xtun does not: refused. */
-#define XTUN_IFF_REFUSED	(IFF_MULTI_QUEUE | IFF_VNET_HDR | IFF_NAPI | \
-				 IFF_NAPI_FRAGS)
-
 /*
  * As 6.12's tun_permitted(): without CAP_NET_ADMIN a process may attach
  * only to a device whose owner or group is set, and it must match each one
@@ -456,6 +452,10 @@ static bool xtun_chr_may_attach(const struct xtun_priv *priv)
 		return true;
 	return ns_capable(dev_net(priv->dev)->user_ns, CAP_NET_ADMIN);
 }
+
+/* TUNSETIFF flags tun implements and xtun does not: refused. */
+#define XTUN_IFF_REFUSED	(IFF_MULTI_QUEUE | IFF_VNET_HDR | IFF_NAPI | \
+				 IFF_NAPI_FRAGS)
 
 /* TUNSETIFF on a device that exists: tun's checks, in tun's order. */
 static int xtun_chr_attach_existing(struct xtun_file *xfile,

@@ -107,6 +107,16 @@ struct SlabUsers {
         }
     }
 
+    /// Live skbs beyond `baseline`, by allocation stack, the most first: where
+    /// the extra skbs a leak check counts were allocated.
+    func skbs(beyond baseline: SlabUsers) -> [Record] {
+        skbRecords.compactMap { record in
+            let before = baseline.records.first { $0.cache == record.cache && $0.frames == record.frames }?.count ?? 0
+            guard record.count > before else { return nil }
+            return Record(cache: record.cache, count: record.count - before, site: record.site, frames: record.frames)
+        }.sorted { $0.count > $1.count }
+    }
+
     static func isBareAddress(_ frame: String) -> Bool {
         frame.utf8.starts(with: bareAddressPrefix) && frame.dropFirst(2).allSatisfy(\.isHexDigit)
     }
@@ -121,7 +131,16 @@ struct SlabUsers {
     /// `skbuff_fclone_cache`, TCP's). Not `skbuff_small_head`, where 6.12
     /// (not 6.1) takes a small skb's data from: two objects per skb there.
     var skbHeads: Int {
-        records.filter { SlabUsers.skbCaches.contains($0.cache) }.reduce(0) { $0 + $1.count }
+        skbRecords.reduce(0) { $0 + $1.count }
+    }
+
+    /// The skb records, without netpoll's reserve: in 6.1, netpoll_setup()
+    /// fills one pool of 32 skbs that the kernel keeps for every netconsole
+    /// to come (`skb_pool` and refill_skbs(), net/core/netpoll.c:49 and
+    /// 244-257), so after the netconsole check 32 more skbs stay live. (6.12
+    /// keeps a pool per netpoll, netpoll.c:234-250, freed with it.)
+    private var skbRecords: [Record] {
+        records.filter { SlabUsers.skbCaches.contains($0.cache) && !$0.frames.contains { $0.hasPrefix("refill_skbs+") } }
     }
 
     /// Allocation sites whose objects the kernel keeps on purpose after the
