@@ -209,7 +209,9 @@ static void xtun_net_setup(struct net_device *dev)
 	 * 1000. Left 0, alloc_netdev() would take xtun for a device without a
 	 * queue (IFF_NO_QUEUE) and give it no qdisc to hold frames back in.
 	 */
+//> 06 setup-queue-len -no-queue-len
 	dev->tx_queue_len = 500;
+//< setup-queue-len
 	/* The last close, ip link del or rmmod unregisters it; then it is freed. */
 	dev->needs_free_netdev = true;
 	dev->priv_destructor = xtun_net_free_queue;

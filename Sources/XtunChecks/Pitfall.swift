@@ -29,7 +29,7 @@ public struct Pitfall: Sendable, Hashable, CustomStringConvertible {
 
     public static let all: [Pitfall] = [
         .nullNetdevOps, .noFreeNetdev, .leakSkb, .emptyHeaderOps, .keepZerocopy, .irqUnsafeLock, .unpurgedQueue, .noarp,
-        .noWake,
+        .noWake, .noQueueLength,
     ]
 
     public static func named(_ name: String) -> Pitfall? {

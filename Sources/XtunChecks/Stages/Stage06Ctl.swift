@@ -27,6 +27,15 @@ extension Expectation {
         chapter: .stage06, anchor: "lifetime")
 }
 
+extension Pitfall {
+    public static let noQueueLength = Pitfall(
+        name: "no-queue-len", stage: .stage06,
+        summary: "the setup callback leaves tx_queue_len 0: alloc_netdev() takes xtun for a device without a "
+            + "queue, it gets no qdisc, and what flow control holds back is dropped",
+        anchor: "the-queue-length",
+        caughtBy: [.queueFlowControl, .tunConformance])
+}
+
 extension Suite {
     /// The earlier stages' checks run on a persistent TAP device that the
     /// agent makes after every insmod (`persistent-tap`). Two of them change:
