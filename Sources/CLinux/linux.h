@@ -32,6 +32,14 @@ static inline int xtun_ioctl_value(int fd, unsigned long request, unsigned long 
 	return ioctl(fd, request, value);
 }
 
+/* Pins the calling thread to one of the first 64 CPUs (CPU_SET is a macro). */
+static inline int xtun_pin_to_cpu(int cpu)
+{
+	unsigned long mask = 1UL << cpu;
+
+	return (int)syscall(SYS_sched_setaffinity, 0, sizeof(mask), &mask);
+}
+
 #include <linux/sched.h>
 
 /* unshare(CLONE_NEWNET): a network namespace of the caller's own. */

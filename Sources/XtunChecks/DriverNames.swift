@@ -14,4 +14,7 @@ public enum GuestPaths {
     /// Runs a program of the host's Debian, shared read-only over 9p when
     /// the run asks for it (`HostShare`): `/xtun/debian tcpdump -n -i xtun`.
     public static let debianRunner = "/xtun/debian"
+    /// Where the guest mounts the host's root; its /tmp, writable, is the
+    /// runner's /tmp.
+    public static let hostRoot = "/host"
 }

@@ -9,7 +9,7 @@ public enum HostShare {
     /// QEMU's name for the share, which the guest mounts by.
     static let tag = "hostroot"
     /// Where the guest mounts it.
-    public static let guestPath = "/host"
+    public static let guestPath = GuestPaths.hostRoot
     /// The guest's helper that runs a program of the share.
     public static let runner = GuestPaths.debianRunner
 

@@ -189,7 +189,7 @@ public struct Lab: Sendable {
         let sharesHost = request.trace || request.stage >= .stage06
         let initramfs = try InitramfsBuilder(work: paths.work)
             .build(agent: agent, module: module.module, programs: programs, task: .check(command), name: runName,
-                   kernelModules: sharesHost ? try GuestModules(kernel: kernel).resolve(HostShare.modules + ["tun"]) : nil)
+                   kernelModules: sharesHost ? try GuestModules(kernel: kernel).resolve(HostShare.modules + ["tun", "veth"]) : nil)
         defer { try? FileManager.default.removeItem(at: initramfs.deletingLastPathComponent()) }
         timings.build = Date().timeIntervalSince(started)
 

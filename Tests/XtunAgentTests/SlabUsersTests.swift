@@ -52,6 +52,20 @@ struct SlabUsersTests {
         #expect(users.skbHeads == 3)
     }
 
+    @Test func theDrainsOwnSkbsAreNotCounted() {
+        let drain = "     14 napi_skb_cache_get+0x4b/0x90 age=10 pid=90\n        __napi_build_skb+0x14/0x70\n"
+            + "        napi_alloc_skb+0x87/0x180\n        napi_get_frags+0x28/0x60\n"
+        #expect(SlabUsers(records: SlabUsers.parse(drain, cache: "skbuff_head_cache")).skbHeads == 0)
+    }
+
+    @Test func anIDRsRadixTreeNodeIsTheIDRs() {
+        let node = "      1 radix_tree_node_alloc.constprop.0+0x5d/0x210 age=1 pid=1\n"
+            + "        idr_get_free+0x323/0x840\n        idr_alloc_u32+0x14e/0x2d0\n        0xffffffffc02ee332\n"
+        let users = SlabUsers(records: SlabUsers.parse(node, cache: "radix_tree_node"))
+        #expect(users.records.first?.hasUnloadedModuleFrame == true)
+        #expect(users.fromUnloadedModules.isEmpty)
+    }
+
     @Test func noDataIsNoRecord() {
         #expect(SlabUsers.parse("No data\n", cache: "kmalloc-8").isEmpty)
     }

@@ -99,6 +99,7 @@ enum Stage01Checks {
             // Beyond the baseline: the __init code of a module loaded before
             // the run (9p's, for a run with the host's root) is gone too, and
             // what it allocated looks the same.
+            NapiSkbCache.drain()
             let settled = SlabUsers.settled {
                 $0.fromUnloadedModules(beyond: baseline).isEmpty && $0.skbHeads <= baseline.skbHeads
             }

@@ -70,6 +70,12 @@ enum Stage06Checks {
             return "\(Conformance.table.count) scenarios: \(verdict.identical) identical to tun.ko, "
                 + "\(verdict.documented) documented differences"
         },
+        GuestCheck(.tunctlPersistent) { try RealPrograms(scale: $0.timeScale).tunctl() },
+        GuestCheck(.socatTun) { session in
+            let programs = RealPrograms(scale: session.timeScale)
+            return try [false, true].map { try programs.socat(packetInformation: $0) }.joined(separator: "; ")
+        },
+        GuestCheck(.openvpnTunnel, timeout: 180) { try RealPrograms(scale: $0.timeScale).openvpn() },
         GuestCheck(.unloadRemovesDevices, needsModule: false, timeout: 90) { session in
             try session.ensureLoaded()
             if let problem = TunNode.createPersistent(node: DriverNames.characterDevice, name: "ct0",

@@ -12,6 +12,14 @@ struct SlabUsers {
         /// The stack, innermost first, as the kernel printed it.
         let frames: [String]
 
+        /// A node of an IDR's radix tree: the IDR frees it when the last id
+        /// in its range goes, whoever's call allocated it (idr_get_free(),
+        /// lib/radix-tree.c), so a node added for a device's sysfs directory
+        /// stays while other kernfs nodes use its range.
+        var isIDRNode: Bool {
+            site.hasPrefix("radix_tree_node_alloc") && frames.contains { $0.hasPrefix("idr_get_free+") }
+        }
+
         /// A frame the kernel printed as a bare address: code it has no
         /// symbol for any more, which after an rmmod is the unloaded module's.
         var hasUnloadedModuleFrame: Bool { frames.contains(where: SlabUsers.isBareAddress) }
@@ -134,13 +142,21 @@ struct SlabUsers {
         skbRecords.reduce(0) { $0 + $1.count }
     }
 
+    /// Callers of skb allocations that are not the driver's: netpoll's
+    /// reserve (below), and the skbs NapiSkbCache's own writes leave in the
+    /// caches it empties.
+    static let notCounted = ["refill_skbs+", "napi_get_frags+"]
+
     /// The skb records, without netpoll's reserve: in 6.1, netpoll_setup()
     /// fills one pool of 32 skbs that the kernel keeps for every netconsole
     /// to come (`skb_pool` and refill_skbs(), net/core/netpoll.c:49 and
     /// 244-257), so after the netconsole check 32 more skbs stay live. (6.12
     /// keeps a pool per netpoll, netpoll.c:234-250, freed with it.)
     private var skbRecords: [Record] {
-        records.filter { SlabUsers.skbCaches.contains($0.cache) && !$0.frames.contains { $0.hasPrefix("refill_skbs+") } }
+        records.filter { record in
+            SlabUsers.skbCaches.contains(record.cache)
+                && !record.frames.contains { frame in SlabUsers.notCounted.contains { frame.hasPrefix($0) } }
+        }
     }
 
     /// Allocation sites whose objects the kernel keeps on purpose after the
@@ -151,7 +167,7 @@ struct SlabUsers {
 
     /// Live objects allocated from code that is no longer loaded.
     var fromUnloadedModules: [Record] {
-        records.filter { $0.hasUnloadedModuleFrame && !SlabUsers.keptByTheKernel.contains($0.site) }
+        records.filter { $0.hasUnloadedModuleFrame && !SlabUsers.keptByTheKernel.contains($0.site) && !$0.isIDRNode }
     }
 
     /// "3 objects in kmalloc-cg-4k from alloc_netdev_mqs, called from 0xffffffffc0571037 <- ..."

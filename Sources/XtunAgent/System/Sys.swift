@@ -37,6 +37,34 @@ enum Sys {
 
     static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
+    /// A file's bytes, or nil if it cannot be read.
+    static func readBytes(_ path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = Glibc.read(fd, &buffer, buffer.count)
+            if count < 0 { return nil }
+            if count == 0 { return bytes }
+            bytes += buffer[0..<count]
+        }
+    }
+
+    /// Creates (or empties) a file and writes `bytes` to it.
+    static func writeBytes(_ bytes: [UInt8], to path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw Failure(expected: "to create \(path)", got: "\(Errno.current)") }
+        defer { close(fd) }
+        var offset = 0
+        while offset < bytes.count {
+            let count = bytes[offset...].withUnsafeBufferPointer { Glibc.write(fd, $0.baseAddress, $0.count) }
+            guard count > 0 else { throw Failure(expected: "to write \(path)", got: "\(Errno.current)") }
+            offset += count
+        }
+    }
+
     /// The running kernel's release, as `uname -r` prints it: `6.1.0-57-amd64`.
     static var release: String {
         var names = utsname()

@@ -21,6 +21,21 @@ extension Expectation {
         "every scenario of the conformance table gives on /dev/xtun what it gives on tun.ko's /dev/net/tun "
             + "in the same kernel, except the documented differences",
         chapter: .stage06, anchor: "conformance")
+    public static let tunctlPersistent = Expectation(
+        "tunctl",
+        "Debian's tunctl -f /dev/xtun -t ct5 -u 1000 makes a persistent TAP device that user 1000 may attach to, "
+            + "and tunctl -d deletes it",
+        chapter: .stage06, anchor: "real-programs")
+    public static let socatTun = Expectation(
+        "socat-tun",
+        "socat's TUN address with tun-device=/dev/xtun, with and without iff-no-pi, gets what the stack sends "
+            + "through the device it makes, as tun would give it",
+        chapter: .stage06, anchor: "real-programs")
+    public static let openvpnTunnel = Expectation(
+        "openvpn",
+        "openvpn with a static key between two network namespaces over a veth pair, --dev-node /dev/xtun, in "
+            + "tun and in tap mode: ping gets its replies and 1 MiB over TCP arrives byte-exact",
+        chapter: .stage06, anchor: "real-programs")
     public static let unloadRemovesDevices = Expectation(
         "unload-removes-devices",
         "rmmod removes every device left, persistent TAP and TUN devices in two network namespaces among them",
@@ -49,7 +64,7 @@ extension Suite {
         + [.carrierFollowsFile]
         + receiveFromWriter
         + [.echoProgram, .echoedARPConsumed, .echoedICMPDropped, .responderPing, .responderUDP]
-        + [.tunConformance, .unloadRemovesDevices]
+        + [.tunConformance, .tunctlPersistent, .socatTun, .openvpnTunnel, .unloadRemovesDevices]
         + unloadAndReload
         + [.kernelLogClean])
 }

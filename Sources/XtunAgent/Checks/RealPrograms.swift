@@ -1,0 +1,229 @@
+import CLinux
+import Glibc
+import XtunChecks
+import XtunPackets
+
+/// Debian's own TUN/TAP programs, unmodified, run from the host's root
+/// through the guest's runner (`/xtun/debian`), each pointed at /dev/xtun.
+struct RealPrograms {
+    static let runner = GuestPaths.debianRunner
+    /// The runner's /tmp, as the agent sees it.
+    static let tmp = "\(GuestPaths.hostRoot)/tmp"
+
+    /// How many times longer every wait is (the session's time scale).
+    let scale: Double
+
+    func run(_ argv: [String], timeout: Double = 20) -> CommandResult {
+        Command.run([RealPrograms.runner] + argv, timeout: timeout * scale)
+    }
+
+    func start(_ argv: [String]) throws -> Child { try Command.mustStart([RealPrograms.runner] + argv) }
+
+    func wait(seconds: Double, every milliseconds: Int = 20, until condition: () -> Bool) -> Bool {
+        Sys.wait(seconds: seconds * scale, every: milliseconds, until: condition)
+    }
+
+    static func requireRunner() throws {
+        try require(Sys.exists(runner) && Sys.exists("\(GuestPaths.hostRoot)/usr/bin/socat"),
+                    expected: "Debian's programs from the host's root (\(runner); ./setup installs socat, openvpn, "
+                        + "uml-utilities)", got: "missing")
+    }
+
+    // MARK: - tunctl
+
+    func tunctl() throws -> String {
+        try RealPrograms.requireRunner()
+        let name = "ct5"
+        let made = run(["tunctl", "-f", DriverNames.characterDevice, "-t", name, "-u", "1000"])
+        try require(made.succeeded, expected: "tunctl -t \(name) -u 1000 to exit 0", got: made.summary)
+        let interface = Interface(name: name)
+        let flags = interface.attribute("tun_flags") ?? "missing"
+        let owner = interface.attribute("owner") ?? "missing"
+        try require(flags == "0x1802" && owner == "1000",
+                    expected: "tun_flags 0x1802 (TAP, NO_PI, PERSIST) and owner 1000", got: "\(flags), owner \(owner)")
+        var script = TunScript(node: DriverNames.characterDevice)
+        let attach = script.run("as 1000 open a; setiff a tap,no_pi \(name)")
+        script.finish()
+        try require(attach.hasSuffix("setiff a tap,no_pi \(name): ok \(name)"),
+                    expected: "user 1000 to attach to \(name)", got: attach)
+        let deleted = run(["tunctl", "-f", DriverNames.characterDevice, "-d", name])
+        try require(deleted.succeeded && !interface.exists, expected: "tunctl -d \(name) to delete it",
+                    got: "\(deleted.summary); \(interface.exists ? "still there" : "gone")")
+        let said = made.output.split(separator: "\n").first.map(String.init) ?? ""
+        return "\(said); user 1000 attached; tunctl -d: \(deleted.output.split(separator: "\n").first ?? "")"
+    }
+
+    // MARK: - socat
+
+    /// What socat wrote for one datagram sent through its TUN device.
+    func socat(packetInformation: Bool) throws -> String {
+        let name = "ct6"
+        let file = "socat-\(name)"
+        unlink("\(RealPrograms.tmp)/\(file)")
+        let address = "TUN:10.99.6.1/24,tun-device=\(DriverNames.characterDevice),tun-name=\(name),iff-up"
+            + (packetInformation ? "" : ",iff-no-pi")
+        let socat = try start(["socat", "-u", address, "CREATE:/tmp/\(file)"])
+        defer { _ = socat.kill() }
+        let interface = Interface(name: name)
+        guard wait(seconds: 10, until: { interface.isUp }) else {
+            throw Failure(expected: "socat to make \(name) and bring it up", got: socat.kill().summary)
+        }
+        Sys.sleep(milliseconds: 200)
+        let socket = try Socket.udp()
+        try socket.bindToDevice(name)
+        if let error = socket.send(TunScript.udpPayload, to: IPv4Address(10, 99, 6, 2), port: LabNetwork.discardPort) {
+            throw Failure(expected: "a datagram sent through \(name)", got: "\(error)")
+        }
+        let want = IPv4Packet.headerLength + UDPDatagram.headerLength + TunScript.udpPayload.count
+            + (packetInformation ? 4 : 0)
+        var bytes: [UInt8] = []
+        _ = wait(seconds: 5) {
+            bytes = Sys.readBytes("\(RealPrograms.tmp)/\(file)") ?? []
+            return bytes.count >= want
+        }
+        let stopped = socat.kill()
+        try require(bytes.count == want, expected: "socat to write the \(want)-byte packet it read",
+                    got: "\(bytes.count) bytes; socat: \(stopped.summary)")
+        let flags = IFF_TUN | (packetInformation ? 0 : IFF_NO_PI)
+        let seen = TunScript.describeFrame(bytes, flags: flags)
+        try require(seen.hasSuffix("payload intact"), expected: "the datagram, intact", got: seen)
+        try require(wait(seconds: 5) { !interface.exists }, expected: "\(name) gone with socat", got: "still there")
+        return "\(packetInformation ? "with" : "without") tun_pi: \(bytes.count) bytes, \(seen)"
+    }
+
+    // MARK: - openvpn
+
+    /// Two network namespaces joined by a veth pair, an openvpn at each end
+    /// with a static key and `--dev-node /dev/xtun`; ping and 1 MiB over TCP
+    /// through the tunnel.
+    struct Tunnel {
+        let programs: RealPrograms
+        let mode: String
+        /// The tunnel's subnet: 10.8.0.x for tun, 10.8.1.x for tap.
+        let subnet: Int
+        static let key = "/tmp/xtun-ovpn.key"
+        static let sides = ["ova", "ovb"]
+        static let underlay = ["192.168.77.1", "192.168.77.2"]
+
+        var inner: [String] { ["10.8.\(subnet).1", "10.8.\(subnet).2"] }
+
+        func arguments(side: Int) -> [String] {
+            let ifconfig = mode == "tun" ? [inner[side], inner[1 - side]] : [inner[side], "255.255.255.0"]
+            return ["ip", "netns", "exec", Tunnel.sides[side], "openvpn", "--dev-node", DriverNames.characterDevice,
+                    "--dev", "ovpn\(subnet)", "--dev-type", mode, "--ifconfig"] + ifconfig + [
+                "--secret", Tunnel.key, "--cipher", "AES-256-CBC", "--auth", "SHA256",
+                "--proto", "udp", "--local", Tunnel.underlay[side], "--remote", Tunnel.underlay[1 - side],
+                "--port", "\(1194 + subnet)", "--disable-dco", "--verb", "3",
+            ]
+        }
+
+        func run() throws -> String {
+            let begun = Sys.now()
+            let ends = try (0..<2).map { try programs.start(arguments(side: $0)) }
+            defer { for end in ends { _ = end.kill() } }
+            let ready = programs.wait(seconds: 30, every: 100) {
+                ends.allSatisfy { $0.outputSoFar().contains("Initialization Sequence Completed") }
+            }
+            guard ready else {
+                let logs = ends.map { String($0.outputSoFar().split(separator: "\n").suffix(6).joined(separator: "\n")) }
+                throw Failure(expected: "both openvpn ends ready (\(mode))", got: logs.joined(separator: "\n---\n"))
+            }
+            let readyAfter = Sys.now() - begun
+            let ping = programs.run(["ip", "netns", "exec", Tunnel.sides[0], "ping", "-c", "3", "-i", "0.2",
+                                         "-W", "2", inner[1]], timeout: 15)
+            try require(ping.succeeded && ping.output.contains("3 received"),
+                        expected: "3 replies from \(inner[1]) through the \(mode) tunnel", got: ping.output)
+            let pinged = Sys.now() - begun
+            let copied = try transfer()
+            try awaitClosedConnections()
+            return "\(mode): ready \(String(format1: readyAfter)) s, ping 3/3 by \(String(format1: pinged)) s, \(copied)"
+        }
+
+        /// Waits until both ends' TCP connections are closed, but for TIME-WAIT:
+        /// killed with its last ACKs still in the tunnel, a connection would go
+        /// on retransmitting (its skbs and routes live, its namespace with it)
+        /// long after the check.
+        func awaitClosedConnections() throws {
+            var open = ""
+            let closed = programs.wait(seconds: 10, every: 100) {
+                open = Tunnel.sides.map { side in
+                    programs.run(["ip", "netns", "exec", side, "ss", "-Htn", "exclude", "time-wait"]).output
+                }.joined()
+                return open.allSatisfy(\.isWhitespace)
+            }
+            try require(closed, expected: "the \(mode) tunnel's TCP connections closed", got: open)
+        }
+
+        /// 1 MiB from side A to a socat listening on side B, compared byte for byte.
+        func transfer() throws -> String {
+            let size = 1 << 20
+            var random = SeededRandom(seed: UInt64(subnet + 1))
+            let data = (0..<size).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            let sent = "\(RealPrograms.tmp)/ovpn-send-\(mode)"
+            let received = "\(RealPrograms.tmp)/ovpn-received-\(mode)"
+            unlink(received)
+            try Sys.writeBytes(data, to: sent)
+            let port = "\(5000 + subnet)"
+            let listener = try programs.start(["ip", "netns", "exec", Tunnel.sides[1], "socat", "-u",
+                                                   "TCP-LISTEN:\(port),bind=\(inner[1]),reuseaddr",
+                                                   "CREATE:/tmp/ovpn-received-\(mode)"])
+            defer { _ = listener.kill() }
+            Sys.sleep(milliseconds: 300)
+            let started = Sys.now()
+            let send = programs.run(["ip", "netns", "exec", Tunnel.sides[0], "socat", "-u",
+                                         "OPEN:/tmp/ovpn-send-\(mode)", "TCP:\(inner[1]):\(port),retry=50,interval=0.1"],
+                                        timeout: 60)
+            try require(send.succeeded, expected: "socat to send 1 MiB through the \(mode) tunnel", got: send.summary)
+            _ = listener.finish(timeout: 10 * programs.scale)
+            let took = Sys.now() - started
+            let got = Sys.readBytes(received) ?? []
+            try require(got == data, expected: "1 MiB received byte-exact",
+                        got: "\(got.count) bytes" + (firstDifference(got, data).map { ", first difference at \($0)" } ?? ""))
+            return "1 MiB over TCP byte-exact in \(String(format1: took)) s"
+        }
+    }
+
+    func openvpn() throws -> String {
+        try RealPrograms.requireRunner()
+        let begun = Sys.now()
+        try setUpNamespaces()
+        let setUp = Sys.now() - begun
+        defer { tearDownNamespaces() }
+        let key = run(["openvpn", "--genkey", "secret", Tunnel.key])
+        try require(key.succeeded, expected: "openvpn --genkey secret to exit 0", got: key.summary)
+        // One after the other: on two emulated CPUs, two tunnels at once took
+        // as long, each transfer five times as long.
+        let results = try [Tunnel(programs: self, mode: "tun", subnet: 0), Tunnel(programs: self, mode: "tap", subnet: 1)]
+            .map { try $0.run() }
+        return "namespaces \(String(format1: setUp)) s; " + results.joined(separator: "; ")
+    }
+
+    /// One shell in the runner for all of it: each program started there
+    /// costs a chroot and an exec over 9p.
+    func setUpNamespaces() throws {
+        tearDownNamespaces()
+        let (a, b) = (Tunnel.sides[0], Tunnel.sides[1])
+        let steps: [[String]] = [
+            ["ip", "netns", "add", a], ["ip", "netns", "add", b],
+            ["ip", "link", "add", "va", "netns", a, "type", "veth", "peer", "name", "vb", "netns", b],
+            ["ip", "-n", a, "addr", "add", "\(Tunnel.underlay[0])/24", "dev", "va"],
+            ["ip", "-n", b, "addr", "add", "\(Tunnel.underlay[1])/24", "dev", "vb"],
+            ["ip", "-n", a, "link", "set", "va", "up"], ["ip", "-n", b, "link", "set", "vb", "up"],
+            ["ip", "-n", a, "link", "set", "lo", "up"], ["ip", "-n", b, "link", "set", "lo", "up"],
+        ]
+        let script = steps.map { $0.joined(separator: " ") }.joined(separator: "\n")
+        let result = run(["sh", "-ec", script])
+        try require(result.succeeded, expected: "two namespaces joined by veth:\n\(script)", got: result.summary)
+    }
+
+    func tearDownNamespaces() {
+        _ = run(["sh", "-c", Tunnel.sides.map { "ip netns del \($0) 2>/dev/null" }.joined(separator: "; ")])
+    }
+}
+
+extension String {
+    init(format1 value: Double) {
+        let tenths = Int((value * 10).rounded())
+        self = "\(tenths / 10).\(tenths % 10)"
+    }
+}
