@@ -48,6 +48,12 @@ static inline int xtun_unshare_network(void)
 	return (int)syscall(SYS_unshare, CLONE_NEWNET);
 }
 
+/* setns(fd, CLONE_NEWNET): the calling thread enters the namespace fd names. */
+static inline int xtun_enter_network(int fd)
+{
+	return (int)syscall(SYS_setns, fd, CLONE_NEWNET);
+}
+
 /* setgroups(2) without <grp.h>'s _DEFAULT_SOURCE dance: no supplementary groups. */
 static inline int xtun_drop_groups(void)
 {

@@ -42,7 +42,7 @@ case .bench(let bench):
     let reporter = Reporter(bench.report)
     reporter.send(.ready(uptime: Sys.uptime()))
     _ = KernelSettings.prepare(for: .virtualMachine)
-    let session = Session(modulePath: bench.module, reporter: reporter, stage: .stage05,
+    let session = Session(modulePath: bench.module, reporter: reporter, stage: bench.stage,
                           timeScale: Double(bench.timeScale))
     Bench(session: session, rounds: bench.rounds).run()
     reporter.send(.done(uptime: Sys.uptime()))

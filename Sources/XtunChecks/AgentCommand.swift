@@ -34,7 +34,7 @@ public enum AgentCommand: Sendable, Equatable {
         case .respond:
             return ["respond"]
         case .bench(let bench):
-            var words = ["bench", "--module", bench.module, "--rounds", "\(bench.rounds)"]
+            var words = ["bench", "--stage", "\(bench.stage.number)", "--module", bench.module, "--rounds", "\(bench.rounds)"]
             if case .file(let path) = bench.report { words += ["--report", path] }
             if bench.timeScale != 1 { words += ["--time-scale", "\(bench.timeScale)"] }
             return words
@@ -77,6 +77,8 @@ public enum AgentCommand: Sendable, Equatable {
             try options.finish()
             self = .respond
         case "bench":
+            guard let text = options.take("--stage"), let number = Int(text), let stage = Stage.numbered(number),
+                  stage.isWritten else { throw AgentCommandError("bench needs --stage N, a written stage") }
             guard let module = options.take("--module") else { throw AgentCommandError("bench needs --module PATH") }
             guard let text = options.take("--rounds"), let rounds = Int(text), rounds >= 1 else {
                 throw AgentCommandError("bench needs --rounds N, N at least 1")
@@ -84,7 +86,7 @@ public enum AgentCommand: Sendable, Equatable {
             let report = options.take("--report").map(ReportDestination.file) ?? .standardOutput
             let scale = options.take("--time-scale").flatMap { Int($0) } ?? 1
             try options.finish()
-            self = .bench(AgentBench(module: module, rounds: rounds, report: report, timeScale: scale))
+            self = .bench(AgentBench(stage: stage, module: module, rounds: rounds, report: report, timeScale: scale))
         case "tun-script":
             let separator = arguments.firstIndex(of: "--") ?? arguments.endIndex
             var options = try Options(Array(arguments[1..<separator]))
@@ -103,7 +105,7 @@ public enum AgentCommand: Sendable, Equatable {
         usage: xtun-agent check --stage N --module PATH [--report PATH] [--host] [--time-scale K] [--debug-kernel] [--trace]
                xtun-agent load --module PATH
                xtun-agent respond
-               xtun-agent bench --module PATH --rounds N [--report PATH] [--time-scale K]
+               xtun-agent bench --stage N --module PATH --rounds N [--report PATH] [--time-scale K]
                xtun-agent tun-script --node PATH --uid N --gid N -- STEP...
         """
 }
@@ -139,13 +141,18 @@ public struct AgentCheck: Sendable, Equatable {
 
 /// One `bench` run of the agent.
 public struct AgentBench: Sendable, Equatable {
+    /// The stage whose module it is: from stage 06 the devices are made with
+    /// TUNSETIFF, and B4 (the forwarder) runs.
+    public var stage: Stage
     public var module: String
     /// Rounds of B1-B3 on each device, alternating which goes first.
     public var rounds: Int
     public var report: ReportDestination
     public var timeScale: Int
 
-    public init(module: String, rounds: Int, report: ReportDestination = .standardOutput, timeScale: Int = 1) {
+    public init(stage: Stage, module: String, rounds: Int, report: ReportDestination = .standardOutput,
+                timeScale: Int = 1) {
+        self.stage = stage
         self.module = module
         self.rounds = rounds
         self.report = report

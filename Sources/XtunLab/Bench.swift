@@ -70,7 +70,7 @@ extension Lab {
         let module = try ModuleBuilder(work: paths.work).build(source, against: kernel)
         let agent = try AgentBuilder(paths: paths).build()
         let slowdown = request.machine.kernel?.slowdown ?? 1
-        let command = AgentCommand.bench(AgentBench(module: InitramfsBuilder.guestModule, rounds: rounds,
+        let command = AgentCommand.bench(AgentBench(stage: request.stage, module: InitramfsBuilder.guestModule, rounds: rounds,
                                                     report: .file(VirtualMachine.reportPort), timeScale: slowdown))
         let initramfs = try InitramfsBuilder(work: paths.work)
             .build(agent: agent, module: module.module, programs: module.programs, task: .check(command),
@@ -115,8 +115,10 @@ public struct BenchReport: Sendable {
             }
         }
         lines += result.notes.map { "\(tag) note: \($0)" }
+        let forwarded = result.summaries.contains { $0.name == "B4" }
+            ? " B4: 8 MiB over TCP through a userspace forwarder between two TUN devices in two network namespaces." : ""
         lines.append("\(tag) B1 inject: 64-byte frames written, delivered to a UDP socket; B2 extract: 64-byte "
-            + "frames sent, read from the device; B3: ping through the responder. A ratio above 1 means xtun did better.")
+            + "frames sent, read from the device; B3: ping through the responder.\(forwarded) A ratio above 1 means xtun did better.")
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -31,7 +31,7 @@ public enum HostShare {
         \tinsmod "$module" || echo "xtun lab: insmod $module failed"
         done
         mkdir -p \(guestPath)
-        mount -t 9p -o trans=virtio,version=9p2000.L,ro \(tag) \(guestPath) \\
+        mount -t 9p -o trans=virtio,version=9p2000.L,cache=loose,ro \(tag) \(guestPath) \\
         \t|| echo "xtun lab: cannot mount the host's root at \(guestPath)"
 
         """

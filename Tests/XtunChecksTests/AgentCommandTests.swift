@@ -11,7 +11,7 @@ struct AgentCommandTests {
                           debugKernel: true)),
         .load(module: "/xtun/xtun.ko"),
         .respond,
-        .bench(AgentBench(module: "/xtun/xtun.ko", rounds: 3, report: .file("/dev/ttyS1"), timeScale: 4)),
+        .bench(AgentBench(stage: .stage06, module: "/xtun/xtun.ko", rounds: 3, report: .file("/dev/ttyS1"), timeScale: 4)),
         .check(AgentCheck(stage: .stage04, module: "/xtun/xtun.ko", report: .file("/dev/ttyS1"), trace: true)),
         .tunScript(AgentTunScript(node: "/dev/xtun", uid: 1000, gid: 1001,
                                   steps: ["open a", "setiff a tap,no_pi ct0", "read a 10"])),

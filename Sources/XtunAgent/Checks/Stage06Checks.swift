@@ -76,6 +76,17 @@ enum Stage06Checks {
             return try [false, true].map { try programs.socat(packetInformation: $0) }.joined(separator: "; ")
         },
         GuestCheck(.openvpnTunnel, timeout: 180) { try RealPrograms(scale: $0.timeScale).openvpn() },
+        GuestCheck(.vpnForwarder, timeout: 120) { session in
+            try require(Sys.exists(TunNode.tun), expected: "tun.ko loaded: \(TunNode.tun)", got: "missing")
+            return try [DriverNames.characterDevice, TunNode.tun].map { node in
+                let forwarder = try Forwarder(node: node)
+                let seconds = try forwarder.transfer(size: 1 << 20, seed: 4, scale: session.timeScale)
+                let copied = forwarder.stop()
+                let label = node == TunNode.tun ? "tun" : DriverNames.module
+                return "\(label): 1 MiB byte-exact in \(String(format1: seconds)) s, "
+                    + "\(copied[0]) packets forwarded A→B, \(copied[1]) B→A"
+            }.joined(separator: "; ")
+        },
         GuestCheck(.unloadRemovesDevices, needsModule: false, timeout: 90) { session in
             try session.ensureLoaded()
             if let problem = TunNode.createPersistent(node: DriverNames.characterDevice, name: "ct0",

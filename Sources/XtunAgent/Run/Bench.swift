@@ -19,13 +19,15 @@ struct Bench {
     static let pings = 200
     static let port: UInt16 = 9000
     static let tap = "tap0"
+    /// B4's TCP transfer.
+    static let forwardedBytes = 8 << 20
 
     /// One device under test, opened and configured.
     struct Target {
         let kind: FrameDevice.Kind
         let device: FrameDevice
         var interface: String { kind.interface }
-        var label: String { if case .xtun = kind { "xtun" } else { "tun" } }
+        var label: String { Bench.label(node: kind.path) }
     }
 
     /// Each benchmark runs on the two devices back to back, so the pair sees
@@ -34,7 +36,8 @@ struct Bench {
     /// put ten seconds of that drift between the two halves of each ratio.
     func run() {
         for round in 0..<rounds {
-            let order: [FrameDevice.Kind] = round % 2 == 0 ? [.xtun, .tap(name: Bench.tap)] : [.tap(name: Bench.tap), .xtun]
+            let kinds = [session.deviceKind, .tap(name: Bench.tap)]
+            let order = round % 2 == 0 ? kinds : kinds.reversed()
             for (name, measure) in [("B1", inject), ("B2", extract), ("B3", echo)] {
                 for kind in order {
                     do {
@@ -52,6 +55,32 @@ struct Bench {
                     }
                 }
             }
+            if session.stage >= .stage06 { forward(round: round, order: order.map(\.path)) }
+        }
+    }
+
+    static func label(node: String) -> String { node == TunNode.tun ? "tun" : "xtun" }
+
+    /// B4 (stage 06): TCP through a userspace forwarder between two TUN
+    /// devices in two network namespaces (`Forwarder`), the shape of a VPN.
+    func forward(round: Int, order nodes: [String]) {
+        let size = Bench.forwardedBytes
+        for node in nodes {
+            do {
+                try session.ensureLoaded()
+                let forwarder = try Forwarder(node: node)
+                let seconds = try forwarder.transfer(size: size, seed: UInt64(round), scale: session.timeScale)
+                let copied = forwarder.stop()
+                session.reporter.send(.benchmark(BenchmarkSample(
+                    name: "B4", unit: "MB/s", device: Bench.label(node: node), round: round,
+                    value: Double(size) / max(seconds, 1e-6) / 1e6,
+                    detail: "\(size >> 20) MiB byte-exact in \(String(format1: seconds)) s, "
+                        + "\(copied[0]) packets forwarded one way, \(copied[1]) the other")))
+            } catch let failure as Failure {
+                session.note("bench round \(round), B4 on \(node): expected \(failure.expected), got \(failure.got)")
+            } catch {
+                session.note("bench round \(round), B4 on \(node): \(error)")
+            }
         }
     }
 
@@ -63,7 +92,7 @@ struct Bench {
     }
 
     func open(_ kind: FrameDevice.Kind) throws -> Target {
-        if case .xtun = kind { try session.ensureLoaded() }
+        if kind.path != TunNode.tun { try session.ensureLoaded() }
         let device = try FrameDevice.mustOpen(kind)
         let setup = NetworkSetup(interface: Interface(name: kind.interface))
         try setup.setAddress(LabNetwork.fixedLocalMAC, mtu: 1500)

@@ -36,6 +36,11 @@ extension Expectation {
         "openvpn with a static key between two network namespaces over a veth pair, --dev-node /dev/xtun, in "
             + "tun and in tap mode: ping gets its replies and 1 MiB over TCP arrives byte-exact",
         chapter: .stage06, anchor: "real-programs")
+    public static let vpnForwarder = Expectation(
+        "vpn-forwarder",
+        "two TUN devices in two network namespaces, joined by a program that copies every packet between their "
+            + "files: 1 MiB over TCP arrives byte-exact, through xtun and through tun.ko alike",
+        chapter: .stage06, anchor: "the-vpn-shape")
     public static let unloadRemovesDevices = Expectation(
         "unload-removes-devices",
         "rmmod removes every device left, persistent TAP and TUN devices in two network namespaces among them",
@@ -64,7 +69,8 @@ extension Suite {
         + [.carrierFollowsFile]
         + receiveFromWriter
         + [.echoProgram, .echoedARPConsumed, .echoedICMPDropped, .responderPing, .responderUDP]
-        + [.tunConformance, .tunctlPersistent, .socatTun, .openvpnTunnel, .unloadRemovesDevices]
+        + [.tunConformance, .tunctlPersistent, .socatTun, .openvpnTunnel, .vpnForwarder]
+        + [.unloadRemovesDevices]
         + unloadAndReload
         + [.kernelLogClean])
 }
