@@ -33,10 +33,12 @@ case .check(let check):
     settings.restore()
     reporter.send(.done(uptime: Sys.uptime()))
     exit((passed ? ExitStatus.success : .failure).rawValue)
-case .load(let module):
+case .load(let module, let makesTap):
     _ = KernelSettings.prepare(for: .virtualMachine)
-    let result = ModuleControl(path: module).load()
-    print("insmod \(module): \(result.summary)")
+    var control = ModuleControl(path: module)
+    control.makesTap = makesTap
+    let result = control.load()
+    print("insmod \(module)\(makesTap ? " and a persistent tap xtun" : ""): \(result.summary)")
     exit((result.succeeded ? ExitStatus.success : .failure).rawValue)
 case .bench(let bench):
     let reporter = Reporter(bench.report)

@@ -4,8 +4,9 @@
 public enum AgentCommand: Sendable, Equatable {
     /// Run a stage's suite and report each result.
     case check(AgentCheck)
-    /// Load the module and exit: the interactive shell's first step.
-    case load(module: String)
+    /// Load the module and exit: the interactive shell's first step. From
+    /// stage 06 it also makes the persistent tap xtun (`persistent-tap`).
+    case load(module: String, makesTap: Bool = false)
     /// Answer ARP, ping and UDP echo for 10.99.0.2 on /dev/xtun until killed
     /// (stage 05's responder, for the shell).
     case respond
@@ -29,8 +30,8 @@ public enum AgentCommand: Sendable, Equatable {
             if check.debugKernel { words.append("--debug-kernel") }
             if check.trace { words.append("--trace") }
             return words
-        case .load(let module):
-            return ["load", "--module", module]
+        case .load(let module, let makesTap):
+            return ["load", "--module", module] + (makesTap ? ["--tap"] : [])
         case .respond:
             return ["respond"]
         case .bench(let bench):
@@ -71,8 +72,9 @@ public enum AgentCommand: Sendable, Equatable {
                                      debugKernel: debugKernel, trace: trace))
         case "load":
             guard let module = options.take("--module") else { throw AgentCommandError("load needs --module PATH") }
+            let makesTap = options.takeFlag("--tap")
             try options.finish()
-            self = .load(module: module)
+            self = .load(module: module, makesTap: makesTap)
         case "respond":
             try options.finish()
             self = .respond
@@ -103,7 +105,7 @@ public enum AgentCommand: Sendable, Equatable {
 
     public static let usage = """
         usage: xtun-agent check --stage N --module PATH [--report PATH] [--host] [--time-scale K] [--debug-kernel] [--trace]
-               xtun-agent load --module PATH
+               xtun-agent load --module PATH [--tap]
                xtun-agent respond
                xtun-agent bench --stage N --module PATH --rounds N [--report PATH] [--time-scale K]
                xtun-agent tun-script --node PATH --uid N --gid N -- STEP...

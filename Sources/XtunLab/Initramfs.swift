@@ -5,8 +5,9 @@ import XtunChecks
 public enum GuestTask: Sendable, Equatable {
     /// Run the agent with this command line and power off.
     case check(AgentCommand)
-    /// Load the module and give an interactive shell on the console.
-    case shell
+    /// Load the module and give an interactive shell on the console; from
+    /// stage 06 with the persistent tap xtun and tun.ko beside it.
+    case shell(Stage)
     /// Run a shell script (its output goes to the console) and power off.
     case script(String)
 }
@@ -90,10 +91,12 @@ public struct InitramfsBuilder: Sendable {
         switch task {
         case .check(let command):
             return shellWords([guestAgent] + command.arguments) + "\n"
-        case .shell:
+        case .shell(let stage):
+            let ctl = stage >= .stage06
+            let here = ctl ? "/dev/xtun, its persistent tap xtun and tun.ko's /dev/net/tun are here" : "/dev/xtun and xtun are here"
             return """
-                \(shellWords([guestAgent] + AgentCommand.load(module: guestModule).arguments))
-                echo "xtun lab shell: /dev/xtun and xtun are here. exit (or Ctrl-D) powers off; Ctrl-A x quits QEMU."
+                \(shellWords([guestAgent] + AgentCommand.load(module: guestModule, makesTap: ctl).arguments))
+                echo "xtun lab shell: \(here). exit (or Ctrl-D) powers off; Ctrl-A x quits QEMU."
                 echo "Debian's tools from the host's root (read-only at \(HostShare.guestPath)): \(HostShare.runner) tcpdump -n -i xtun"
                 setsid cttyhack sh -l
 

@@ -219,9 +219,10 @@ public struct Lab: Sendable {
         let module = try ModuleBuilder(work: paths.work).build(source, against: kernel)
         let agent = try AgentBuilder(paths: paths).build()
         let initramfs = try InitramfsBuilder(work: paths.work)
-            .build(agent: agent, module: module.module, programs: module.programs, task: .shell,
+            .build(agent: agent, module: module.module, programs: module.programs, task: .shell(request.stage),
                    name: Lab.runName("shell-\(kernel.release)"),
-                   kernelModules: try GuestModules(kernel: kernel).resolve(HostShare.modules))
+                   kernelModules: try GuestModules(kernel: kernel).resolve(
+                       HostShare.modules + (request.stage >= .stage06 ? ["tun", "veth"] : [])))
         defer { try? FileManager.default.removeItem(at: initramfs.deletingLastPathComponent()) }
         var machine = VirtualMachine(kernel: kernel, accelerator: accelerator)
         machine.sharesHostRoot = true

@@ -10,6 +10,7 @@ struct AgentCommandTests {
         .check(AgentCheck(stage: .stage02, module: "/xtun/xtun.ko", report: .file("/dev/ttyS1"), timeScale: 4,
                           debugKernel: true)),
         .load(module: "/xtun/xtun.ko"),
+        .load(module: "/xtun/xtun.ko", makesTap: true),
         .respond,
         .bench(AgentBench(stage: .stage06, module: "/xtun/xtun.ko", rounds: 3, report: .file("/dev/ttyS1"), timeScale: 4)),
         .check(AgentCheck(stage: .stage04, module: "/xtun/xtun.ko", report: .file("/dev/ttyS1"), trace: true)),

@@ -156,31 +156,38 @@ struct RealPrograms {
 
         /// 1 MiB from side A to a socat listening on side B, compared byte for byte.
         func transfer() throws -> String {
-            let size = 1 << 20
-            var random = SeededRandom(seed: UInt64(subnet + 1))
-            let data = (0..<size).map { _ in UInt8(truncatingIfNeeded: random.next()) }
-            let sent = "\(RealPrograms.tmp)/ovpn-send-\(mode)"
-            let received = "\(RealPrograms.tmp)/ovpn-received-\(mode)"
-            unlink(received)
-            try Sys.writeBytes(data, to: sent)
-            let port = "\(5000 + subnet)"
-            let listener = try programs.start(["ip", "netns", "exec", Tunnel.sides[1], "socat", "-u",
-                                                   "TCP-LISTEN:\(port),bind=\(inner[1]),reuseaddr",
-                                                   "CREATE:/tmp/ovpn-received-\(mode)"])
-            defer { _ = listener.kill() }
-            Sys.sleep(milliseconds: 300)
-            let started = Sys.now()
-            let send = programs.run(["ip", "netns", "exec", Tunnel.sides[0], "socat", "-u",
-                                         "OPEN:/tmp/ovpn-send-\(mode)", "TCP:\(inner[1]):\(port),retry=50,interval=0.1"],
-                                        timeout: 60)
-            try require(send.succeeded, expected: "socat to send 1 MiB through the \(mode) tunnel", got: send.summary)
-            _ = listener.finish(timeout: 10 * programs.scale)
-            let took = Sys.now() - started
-            let got = Sys.readBytes(received) ?? []
-            try require(got == data, expected: "1 MiB received byte-exact",
-                        got: "\(got.count) bytes" + (firstDifference(got, data).map { ", first difference at \($0)" } ?? ""))
+            let took = try programs.transfer(size: 1 << 20, seed: UInt64(subnet + 1), label: mode,
+                                             listener: (["ip", "netns", "exec", Tunnel.sides[1]], inner[1]),
+                                             sender: (["ip", "netns", "exec", Tunnel.sides[0]], inner[1]),
+                                             port: 5000 + subnet)
             return "1 MiB over TCP byte-exact in \(String(format1: took)) s"
         }
+    }
+
+    /// `size` random bytes from a socat started with `sender`'s prefix (ip
+    /// netns exec …) to one listening on `listener`'s address, compared byte
+    /// for byte; the seconds it took.
+    func transfer(size: Int, seed: UInt64, label: String, listener: (prefix: [String], address: String),
+                  sender: (prefix: [String], address: String), port: Int) throws -> Double {
+        var random = SeededRandom(seed: seed)
+        let data = (0..<size).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+        let (sent, received) = ("tcp-send-\(label)", "tcp-received-\(label)")
+        unlink("\(RealPrograms.tmp)/\(received)")
+        try Sys.writeBytes(data, to: "\(RealPrograms.tmp)/\(sent)")
+        let listening = try start(listener.prefix + ["socat", "-u", "TCP-LISTEN:\(port),bind=\(listener.address),reuseaddr",
+                                                     "CREATE:/tmp/\(received)"])
+        defer { _ = listening.kill() }
+        Sys.sleep(milliseconds: 300)
+        let started = Sys.now()
+        let send = run(sender.prefix + ["socat", "-u", "OPEN:/tmp/\(sent)",
+                                        "TCP:\(sender.address):\(port),retry=50,interval=0.1"], timeout: 60)
+        try require(send.succeeded, expected: "socat to send \(size) bytes (\(label))", got: send.summary)
+        _ = listening.finish(timeout: 10 * scale)
+        let took = Sys.now() - started
+        let got = Sys.readBytes("\(RealPrograms.tmp)/\(received)") ?? []
+        try require(got == data, expected: "\(size) bytes received byte-exact (\(label))",
+                    got: "\(got.count) bytes" + (firstDifference(got, data).map { ", first difference at \($0)" } ?? ""))
+        return took
     }
 
     func openvpn() throws -> String {
@@ -218,6 +225,86 @@ struct RealPrograms {
 
     func tearDownNamespaces() {
         _ = run(["sh", "-c", Tunnel.sides.map { "ip netns del \($0) 2>/dev/null" }.joined(separator: "; ")])
+    }
+}
+
+// MARK: - Programs that open /dev/net/tun by name
+
+extension RealPrograms {
+    /// `argv` in a mount namespace of its own where /dev/net/tun is /dev/xtun.
+    static func overTun(_ argv: [String]) -> [String] {
+        ["unshare", "--mount", "sh", "-c", "mount --bind \(DriverNames.characterDevice) \(TunNode.tun) && exec \"$@\"", "sh"]
+            + argv
+    }
+
+    /// Whether `name` in `namespace` is a device of xtun's (its link kind).
+    func isXtun(_ name: String, namespace: String? = nil) -> Bool {
+        let shown = run((namespace.map { ["ip", "-n", $0] } ?? ["ip"]) + ["-d", "link", "show", name])
+        return shown.succeeded && shown.output.contains("\n    \(DriverNames.module) ")
+    }
+
+    /// iproute2's ip tuntap add and del, and what ip tuntap show lists.
+    func ipTuntap() throws -> String {
+        let name = "ct7"
+        let add = run(RealPrograms.overTun(["ip", "tuntap", "add", "dev", name, "mode", "tap"]))
+        try require(add.succeeded && isXtun(name), expected: "ip tuntap add dev \(name) mode tap to make an xtun device",
+                    got: "\(add.summary); \(Interface(name: name).exists ? "not of kind xtun" : "no \(name)")")
+        let shown = run(RealPrograms.overTun(["ip", "tuntap", "show"])).output
+        let del = run(RealPrograms.overTun(["ip", "tuntap", "del", "dev", name, "mode", "tap"]))
+        try require(del.succeeded && !Interface(name: name).exists, expected: "ip tuntap del to delete \(name)",
+                    got: "\(del.summary); \(Interface(name: name).exists ? "still there" : "gone")")
+        let listed = shown.contains("\(name):") ? "lists \(name)" : "lists nothing (it shows links of kind tun only)"
+        return "ip tuntap add and del: ok, show \(listed)"
+    }
+
+    /// slirp4netns: a TAP device in a namespace, answered by libslirp in
+    /// userspace: ping its gateway, and TCP to its gateway, which it forwards
+    /// to 127.0.0.1 here.
+    func slirp4netns() throws -> String {
+        let (namespace, name) = ("xsl", "ct8")
+        _ = run(["ip", "netns", "del", namespace])
+        try require(run(["ip", "netns", "add", namespace]).succeeded, expected: "ip netns add \(namespace)", got: "failed")
+        defer { _ = run(["ip", "netns", "del", namespace]) }
+        let slirp = try start(RealPrograms.overTun(["slirp4netns", "--configure", "--mtu=1500", "--netns-type=path",
+                                                    "/run/netns/\(namespace)", name]))
+        defer { _ = slirp.kill() }
+        guard wait(seconds: 10, every: 50, until: { slirp.outputSoFar().contains("received tapfd") }) else {
+            throw Failure(expected: "slirp4netns to make \(name) in \(namespace)", got: slirp.kill().summary)
+        }
+        try require(isXtun(name, namespace: namespace), expected: "\(name) to be an xtun device", got: "it is not")
+        let inside = ["ip", "netns", "exec", namespace]
+        let ping = run(inside + ["ping", "-c", "2", "-i", "0.2", "-W", "2", "10.0.2.2"], timeout: 10)
+        try require(ping.output.contains("2 received"), expected: "2 replies from slirp's gateway 10.0.2.2", got: ping.output)
+        let took = try transfer(size: 100_000, seed: 8, label: "slirp4netns", listener: ([], "127.0.0.1"),
+                                sender: (inside, "10.0.2.2"), port: 5008)
+        return "slirp4netns: ping 10.0.2.2 2/2, 100 kB over TCP to the host side byte-exact in \(String(format1: took)) s"
+    }
+
+    /// pasta (passt): a TAP device in a namespace that copies the addresses
+    /// and routes of the namespace pasta runs in, whose gateway it maps to
+    /// that namespace's 127.0.0.1.
+    func pasta() throws -> String {
+        let (outside, inside, name) = ("xpo", "xpi", "ct9")
+        let namespaces = [outside, inside]
+        _ = run(["sh", "-c", namespaces.map { "ip netns del \($0) 2>/dev/null" }.joined(separator: "; ")])
+        let setUp = [
+            "ip netns add \(outside)", "ip netns add \(inside)", "ip -n \(outside) link set lo up",
+            "ip -n \(outside) link add \(name) type veth peer name \(name)p", "ip -n \(outside) link set \(name)p up",
+            "ip -n \(outside) addr add 192.168.50.1/24 dev \(name)", "ip -n \(outside) link set \(name) up",
+            "ip -n \(outside) route add default via 192.168.50.254",
+        ].joined(separator: "\n")
+        let made = run(["sh", "-ec", setUp])
+        try require(made.succeeded, expected: "two namespaces for pasta:\n\(setUp)", got: made.summary)
+        defer { _ = run(["sh", "-c", namespaces.map { "ip netns del \($0)" }.joined(separator: "; ")]) }
+        let pasta = try start(["ip", "netns", "exec", outside] + RealPrograms.overTun(
+            ["pasta", "--runas", "0", "--config-net", "--foreground", "--netns", inside]))
+        defer { _ = pasta.kill() }
+        guard wait(seconds: 10, every: 50, until: { isXtun(name, namespace: inside) }) else {
+            throw Failure(expected: "pasta to make the xtun device \(name) in \(inside)", got: pasta.kill().summary)
+        }
+        let took = try transfer(size: 100_000, seed: 9, label: "pasta", listener: (["ip", "netns", "exec", outside], "127.0.0.1"),
+                                sender: (["ip", "netns", "exec", inside], "192.168.50.254"), port: 5009)
+        return "pasta: 100 kB over TCP to the outer namespace byte-exact in \(String(format1: took)) s"
     }
 }
 

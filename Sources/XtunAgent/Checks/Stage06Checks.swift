@@ -76,6 +76,13 @@ enum Stage06Checks {
             return try [false, true].map { try programs.socat(packetInformation: $0) }.joined(separator: "; ")
         },
         GuestCheck(.openvpnTunnel, timeout: 180) { try RealPrograms(scale: $0.timeScale).openvpn() },
+        GuestCheck(.tunByName, timeout: 120) { session in
+            try RealPrograms.requireRunner()
+            let programs = RealPrograms(scale: session.timeScale)
+            // slirp4netns forwards to 127.0.0.1 here.
+            try Command.must(["ip", "link", "set", "lo", "up"])
+            return try [programs.ipTuntap(), programs.slirp4netns(), programs.pasta()].joined(separator: "; ")
+        },
         GuestCheck(.vpnForwarder, timeout: 120) { session in
             try require(Sys.exists(TunNode.tun), expected: "tun.ko loaded: \(TunNode.tun)", got: "missing")
             return try [DriverNames.characterDevice, TunNode.tun].map { node in

@@ -36,6 +36,11 @@ extension Expectation {
         "openvpn with a static key between two network namespaces over a veth pair, --dev-node /dev/xtun, in "
             + "tun and in tap mode: ping gets its replies and 1 MiB over TCP arrives byte-exact",
         chapter: .stage06, anchor: "real-programs")
+    public static let tunByName = Expectation(
+        "dev-net-tun-programs",
+        "programs that open /dev/net/tun by name (ip tuntap, slirp4netns, pasta) make and use xtun devices when "
+            + "/dev/xtun is bind-mounted over /dev/net/tun in a mount namespace of their own",
+        chapter: .stage06, anchor: "programs-that-open-devnettun")
     public static let vpnForwarder = Expectation(
         "vpn-forwarder",
         "two TUN devices in two network namespaces, joined by a program that copies every packet between their "
@@ -69,7 +74,7 @@ extension Suite {
         + [.carrierFollowsFile]
         + receiveFromWriter
         + [.echoProgram, .echoedARPConsumed, .echoedICMPDropped, .responderPing, .responderUDP]
-        + [.tunConformance, .tunctlPersistent, .socatTun, .openvpnTunnel, .vpnForwarder]
+        + [.tunConformance, .tunctlPersistent, .socatTun, .openvpnTunnel, .tunByName, .vpnForwarder]
         + [.unloadRemovesDevices]
         + unloadAndReload
         + [.kernelLogClean])
