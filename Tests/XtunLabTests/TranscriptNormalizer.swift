@@ -28,6 +28,8 @@ struct TranscriptNormalizer: Sendable {
         (#"Workqueue: [^ ;]+ [^ ;]+"#, "Workqueue: WQ WORK"),
         // The stack's own skbs in flight at the baseline differ by one or two.
         (#"\d+ more live skbs"#, "N more live skbs"),
+        // How TCP cut 1 MiB into packets, and how many ACKs it sent back.
+        (#"forwarded \d+ packets A→B and \d+ B→A"#, "forwarded N packets A→B and N B→A"),
         // Lockdep names the task that tripped it: which one depends on timing.
         (#"\S+/\d+(/\d+)? just changed the state"#, "TASK just changed the state"),
         // The fault-injection walk: how many allocations init makes, and how

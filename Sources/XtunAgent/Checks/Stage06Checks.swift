@@ -91,7 +91,7 @@ enum Stage06Checks {
                 let copied = forwarder.stop()
                 let label = node == TunNode.tun ? "tun" : DriverNames.module
                 return "\(label): 1 MiB byte-exact in \(String(format1: seconds)) s, "
-                    + "\(copied[0]) packets forwarded A→B, \(copied[1]) B→A"
+                    + "forwarded \(copied[0]) packets A→B and \(copied[1]) B→A"
             }.joined(separator: "; ")
         },
         GuestCheck(.unloadRemovesDevices, needsModule: false, timeout: 90) { session in
