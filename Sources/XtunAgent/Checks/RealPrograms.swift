@@ -325,7 +325,7 @@ extension RealPrograms {
         let pasta = try start(["ip", "netns", "exec", outside] + RealPrograms.overTun(
             ["pasta", "--runas", "0", "--config-net", "--foreground", "--netns", inside]))
         defer { _ = pasta.kill() }
-        guard wait(seconds: 10, every: 50, until: { isXtun(name, namespace: inside) }) else {
+        guard wait(seconds: 10, every: 200, until: { isXtun(name, namespace: inside) }) else {
             throw Failure(expected: "pasta to make the xtun device \(name) in \(inside)", got: pasta.kill().summary)
         }
         let took = try transfer(size: 100_000, seed: 9, label: "pasta", listener: (["ip", "netns", "exec", outside], "127.0.0.1"),
