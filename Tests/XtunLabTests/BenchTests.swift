@@ -33,16 +33,18 @@ struct BenchTests {
         #expect(!BenchResult(kernel: kernel, source: "", rounds: 2, samples: samples, notes: []).isComplete)
     }
 
-    /// One real run: `check-step 5 --bench --rounds 1 --json` on 6.1.
-    @Test func theBenchRunsBothDevicesInOneBoot() throws {
-        let output = try Shell.run([CommandLineTests.binary.path, "5", "--bench", "--rounds", "1", "--json"],
+    /// One real run: `check-step N --bench --rounds 1 --json` on 6.1; stage
+    /// 06 adds B4, the forwarder, and runs B1-B3 on its persistent tap.
+    @Test(arguments: [(5, ["B1", "B2", "B3 p50", "B3 p99"]), (6, ["B1", "B2", "B3 p50", "B3 p99", "B4"])])
+    func theBenchRunsBothDevicesInOneBoot(stage: Int, names: [String]) throws {
+        let output = try Shell.run([CommandLineTests.binary.path, "\(stage)", "--bench", "--rounds", "1", "--json"],
                                    in: labPaths.root)
         #expect(output.status == 0, "\(output.output)")
         let start = try #require(output.output.firstIndex(of: "{"), "\(output.output)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(output.output[start...].utf8))
                                       as? [String: Any], "\(output.output)")
         let benchmarks = try #require(object["benchmarks"] as? [[String: Any]])
-        #expect(benchmarks.map { $0["name"] as? String } == ["B1", "B2", "B3 p50", "B3 p99"], "\(output.output)")
+        #expect(benchmarks.map { $0["name"] as? String } == names, "\(output.output)")
         for benchmark in benchmarks {
             #expect(((benchmark["ratio"] as? Double) ?? 0) > 0, "\(benchmark)")
         }
