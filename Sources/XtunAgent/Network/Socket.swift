@@ -41,10 +41,19 @@ final class Socket {
 
     /// SO_SNDTIMEO: a send that waits for buffer space fails with EAGAIN after `seconds`.
     func setSendTimeout(seconds: Double) throws {
+        try setTimeout(SO_SNDTIMEO, "SO_SNDTIMEO", seconds: seconds)
+    }
+
+    /// SO_RCVTIMEO: a receive that waits fails with EAGAIN after `seconds`.
+    func setReceiveTimeout(seconds: Double) throws {
+        try setTimeout(SO_RCVTIMEO, "SO_RCVTIMEO", seconds: seconds)
+    }
+
+    private func setTimeout(_ option: Int32, _ name: String, seconds: Double) throws {
         var value = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - seconds.rounded(.down)) * 1e6))
-        let status = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
+        let status = setsockopt(fd, SOL_SOCKET, option, &value, socklen_t(MemoryLayout<timeval>.size))
         let error = Errno.current
-        try require(status == 0, expected: "setsockopt(SO_SNDTIMEO) to succeed", got: "\(error)")
+        try require(status == 0, expected: "setsockopt(\(name)) to succeed", got: "\(error)")
     }
 
     /// SO_BINDTODEVICE: what it sends leaves through `interface`.

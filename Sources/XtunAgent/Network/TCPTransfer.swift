@@ -75,14 +75,6 @@ extension Socket {
         try Socket(domain: AF_INET, type: Int32(SOCK_STREAM.rawValue), proto: 0)
     }
 
-    /// SO_RCVTIMEO: a receive that waits fails with EAGAIN after `seconds`.
-    func setReceiveTimeout(seconds: Double) throws {
-        var value = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - seconds.rounded(.down)) * 1e6))
-        let status = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
-        let error = Errno.current
-        try require(status == 0, expected: "setsockopt(SO_RCVTIMEO) to succeed", got: "\(error)")
-    }
-
     func connect(_ address: IPv4Address, port: UInt16) throws {
         var remote = socketAddress(address, port: port)
         let status = withUnsafePointer(to: &remote) {
