@@ -29,6 +29,7 @@ public enum AgentCommand: Sendable, Equatable {
             if check.timeScale != 1 { words += ["--time-scale", "\(check.timeScale)"] }
             if check.debugKernel { words.append("--debug-kernel") }
             if check.trace { words.append("--trace") }
+            if check.guest != 0 { words += ["--guest", "\(check.guest)"] }
             return words
         case .load(let module, let makesTap):
             return ["load", "--module", module] + (makesTap ? ["--tap"] : [])
@@ -67,9 +68,18 @@ public enum AgentCommand: Sendable, Equatable {
             }
             let debugKernel = options.takeFlag("--debug-kernel")
             let trace = options.takeFlag("--trace")
+            var guest = 0
+            if let text = options.take("--guest") {
+                let guests = Suite.of(stage).guests.count
+                guard let value = Int(text), (0..<guests).contains(value) else {
+                    throw AgentCommandError("--guest wants 0\(guests > 1 ? "-\(guests - 1)" : ""): stage \(stage.number) "
+                                            + "runs in \(guests) guest\(guests == 1 ? "" : "s"), not '\(text)'")
+                }
+                guest = value
+            }
             try options.finish()
             self = .check(AgentCheck(stage: stage, module: module, place: place, report: report, timeScale: scale,
-                                     debugKernel: debugKernel, trace: trace))
+                                     debugKernel: debugKernel, trace: trace, guest: guest))
         case "load":
             guard let module = options.take("--module") else { throw AgentCommandError("load needs --module PATH") }
             let makesTap = options.takeFlag("--tap")
@@ -105,6 +115,7 @@ public enum AgentCommand: Sendable, Equatable {
 
     public static let usage = """
         usage: xtun-agent check --stage N --module PATH [--report PATH] [--host] [--time-scale K] [--debug-kernel] [--trace]
+                                 [--guest N]
                xtun-agent load --module PATH [--tap]
                xtun-agent respond
                xtun-agent bench --stage N --module PATH --rounds N [--report PATH] [--time-scale K]
@@ -127,10 +138,13 @@ public struct AgentCheck: Sendable, Equatable {
     public var debugKernel: Bool
     /// After the checks, trace the driver's TX and RX paths (`check-step --trace`).
     public var trace: Bool
+    /// Which of the suite's guests this is (`Suite.guests`): 0 unless the
+    /// suite is split between guests booted at once.
+    public var guest: Int
 
     public init(stage: Stage, module: String, place: Place = .virtualMachine,
                 report: ReportDestination = .standardOutput, timeScale: Int = 1, debugKernel: Bool = false,
-                trace: Bool = false) {
+                trace: Bool = false, guest: Int = 0) {
         self.stage = stage
         self.module = module
         self.place = place
@@ -138,6 +152,7 @@ public struct AgentCheck: Sendable, Equatable {
         self.timeScale = timeScale
         self.debugKernel = debugKernel
         self.trace = trace
+        self.guest = guest
     }
 }
 

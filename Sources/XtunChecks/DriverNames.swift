@@ -17,4 +17,6 @@ public enum GuestPaths {
     /// Where the guest mounts the host's root; its /tmp, writable, is the
     /// runner's /tmp.
     public static let hostRoot = "/host"
+    /// The PATH programs run with there.
+    public static let debianPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 }

@@ -5,10 +5,33 @@
 public struct Suite: Sendable {
     public let stage: Stage
     public let expectations: [Expectation]
+    /// Expectations checked in a second guest booted beside the first. Under
+    /// TCG a guest keeps one host core busy, so a stage whose checks take
+    /// long splits them between two guests at once (`guests`).
+    public let secondGuest: Set<Expectation>
 
-    public init(stage: Stage, expectations: [Expectation]) {
+    public init(stage: Stage, expectations: [Expectation], secondGuest: Set<Expectation> = []) {
         self.stage = stage
         self.expectations = expectations
+        self.secondGuest = secondGuest.intersection(expectations)
+    }
+
+    /// What every guest of a split suite checks at its end, each on its own
+    /// kernel: the module unloads and reloads, leaves nothing allocated, and
+    /// the kernel log stays clean.
+    public static let everyGuest: Set<Expectation> = Set(unloadAndReload + [.kernelLogClean])
+
+    /// The suite as each guest runs it, in order: one guest, or two when the
+    /// suite is split, the second with its own expectations and the gates
+    /// that every guest checks.
+    public var guests: [Suite] {
+        guard !secondGuest.isEmpty else { return [self] }
+        return [
+            Suite(stage: stage, expectations: expectations.filter { !secondGuest.contains($0) }),
+            Suite(stage: stage, expectations: expectations.filter {
+                secondGuest.contains($0) || Suite.everyGuest.contains($0)
+            }),
+        ]
     }
 
     /// The suites of the written stages, in stage order.
@@ -34,7 +57,8 @@ public struct Suite: Sendable {
         let met = { (expectation: Expectation) in
             expectation.requirement?.isMet(at: place, debugKernel: debugKernel) ?? true
         }
-        return (Suite(stage: stage, expectations: expectations.filter(met)), expectations.filter { !met($0) })
+        return (Suite(stage: stage, expectations: expectations.filter(met), secondGuest: secondGuest),
+                expectations.filter { !met($0) })
     }
 }
 

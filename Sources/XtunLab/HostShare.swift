@@ -24,34 +24,46 @@ public enum HostShare {
         "-device", "virtio-9p-pci,fsdev=\(tag),mount_tag=\(tag)",
     ]
 
-    /// Loads the modules (in /xtun/kmod, in order) and mounts the share.
+    /// Loads the modules (in /xtun/kmod, in order), mounts the share and
+    /// prepares it for chroot: the agent runs Debian's programs with
+    /// busybox's chroot alone (`Debian` in the agent), the shell's user with
+    /// the runner.
     static let mountScript = """
         for module in /xtun/kmod/*.ko; do
         \t[ -e "$module" ] || continue
         \tinsmod "$module" || echo "xtun lab: insmod $module failed"
         done
         mkdir -p \(guestPath)
-        mount -t 9p -o trans=virtio,version=9p2000.L,cache=loose,ro \(tag) \(guestPath) \\
-        \t|| echo "xtun lab: cannot mount the host's root at \(guestPath)"
+        if mount -t 9p -o trans=virtio,version=9p2000.L,cache=loose,ro \(tag) \(guestPath); then
+        \troot=\(guestPath)
+        \t\(chrootSetup) || echo "xtun lab: cannot prepare \(guestPath) for chroot"
+        else
+        \techo "xtun lab: cannot mount the host's root at \(guestPath)"
+        fi
 
         """
 
-    /// `/xtun/debian PROGRAM ARGS…`: the first call gives the chroot the
-    /// guest's /proc, /sys and /dev and a writable /tmp and /run (the share
-    /// itself is read-only), then every call runs PROGRAM inside it.
+    /// Gives the chroot at `$root` the guest's /proc, /sys and /dev and a
+    /// writable /tmp and /run (the share itself is read-only). The share
+    /// shows the host's own /proc and /sys until then.
+    static let chrootSetup = """
+        { [ -e /sys/kernel/tracing/trace ] || mount -t tracefs tracefs /sys/kernel/tracing; } &&
+        \t\tmount --rbind /proc "$root/proc" && mount --rbind /sys "$root/sys" &&
+        \t\tmount --rbind /dev "$root/dev" && mount -t tmpfs tmpfs "$root/tmp" &&
+        \t\tmount -t tmpfs tmpfs "$root/run"
+        """
+
+    /// `/xtun/debian PROGRAM ARGS…`: runs PROGRAM inside the share, with
+    /// Debian's PATH (preparing the share first if the mount script could not).
     static let runnerScript = """
         #!/bin/sh
         # Runs a program of the host's Debian, shared read-only at \(guestPath).
         root=\(guestPath)
-        # (The share shows the host's own /proc and /sys: look at the guest's mounts.)
+        # (bpftrace and trace-cmd look for tracefs at /sys/kernel/tracing.)
         if ! grep -q " $root/proc " /proc/mounts; then
-        \t# bpftrace and trace-cmd look for tracefs at /sys/kernel/tracing.
-        \t[ -e /sys/kernel/tracing/trace ] || mount -t tracefs tracefs /sys/kernel/tracing
-        \tmount --rbind /proc "$root/proc" && mount --rbind /sys "$root/sys" &&
-        \t\tmount --rbind /dev "$root/dev" && mount -t tmpfs tmpfs "$root/tmp" &&
-        \t\tmount -t tmpfs tmpfs "$root/run" || exit 125
+        \t\(chrootSetup) || exit 125
         fi
-        exec chroot "$root" /usr/bin/env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"
+        exec chroot "$root" /usr/bin/env PATH=\(GuestPaths.debianPath) "$@"
 
         """
 }

@@ -156,6 +156,7 @@ public struct Lab: Sendable {
         }
         timings.boot = run.readyAt ?? run.duration
         timings.checks = run.duration - timings.boot
+        timings.guestChecks = run.guestChecks
         timings.perCheck = run.checkTimes
         timings.total = Date().timeIntervalSince(started)
         return verdict(run: run, timings: timings, rebuilt: module.built)
@@ -170,15 +171,14 @@ public struct Lab: Sendable {
         "\(base)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
     }
 
-    /// Boots the kernel with the module and the agent, and collects the run.
+    /// Boots the kernel with the module and the agent, and collects the run:
+    /// one guest, or, for a suite split between guests (`Suite.guests`), all
+    /// of them at once, each on a host core of its own, combined into one run.
     private func boot(_ request: CheckRequest, suite: Suite, kernel: ProvisionedKernel, agent: URL,
                       module: BuiltModule, started: Date, timings: inout Timings) throws -> GuestRun {
         let stage = request.stage.slug
-        let runName = Lab.runName("\(stage)-\(kernel.release)" + (request.source.pitfall.map { "-\($0.name)" } ?? ""))
+        let guests = suite.guests
         let slowdown = request.machine.kernel?.slowdown ?? 1
-        let command = AgentCommand.check(AgentCheck(
-            stage: request.stage, module: InitramfsBuilder.guestModule, report: .file(VirtualMachine.reportPort),
-            timeScale: slowdown, debugKernel: request.machine.kernel?.isDebug ?? false, trace: request.trace))
         // A trace prints with Debian's tcpdump and bpftrace, from the host's
         // root, and runs stage 05's probes on any stage.
         var programs = module.programs
@@ -187,25 +187,38 @@ public struct Lab: Sendable {
         }
         // From stage 06 the checks compare xtun with tun.ko and run Debian's programs.
         let sharesHost = request.trace || request.stage >= .stage06
-        let initramfs = try InitramfsBuilder(work: paths.work)
-            .build(agent: agent, module: module.module, programs: programs, task: .check(command), name: runName,
-                   kernelModules: sharesHost ? try GuestModules(kernel: kernel).resolve(HostShare.modules + ["tun", "veth"]) : nil)
-        defer { try? FileManager.default.removeItem(at: initramfs.deletingLastPathComponent()) }
+        let kernelModules = sharesHost ? try GuestModules(kernel: kernel).resolve(HostShare.modules + ["tun", "veth"]) : nil
+        let base = "\(stage)-\(kernel.release)" + (request.source.pitfall.map { "-\($0.name)" } ?? "")
+        let initramfses = try guests.indices.map { guest in
+            // Only the first guest traces: the trace follows the whole suite's checks there.
+            let command = AgentCommand.check(AgentCheck(
+                stage: request.stage, module: InitramfsBuilder.guestModule, report: .file(VirtualMachine.reportPort),
+                timeScale: slowdown, debugKernel: request.machine.kernel?.isDebug ?? false,
+                trace: request.trace && guest == 0, guest: guest))
+            return try InitramfsBuilder(work: paths.work)
+                .build(agent: agent, module: module.module, programs: programs, task: .check(command),
+                       name: Lab.runName(base + (guest == 0 ? "" : "-guest\(guest)")), kernelModules: kernelModules)
+        }
+        defer { for initramfs in initramfses { try? FileManager.default.removeItem(at: initramfs.deletingLastPathComponent()) } }
         timings.build = Date().timeIntervalSince(started)
 
-        progress("[\(stage)] booting Linux \(kernel.release)")
+        progress("[\(stage)] booting Linux \(kernel.release)" + (guests.count > 1 ? " in \(guests.count) guests at once" : ""))
         var machine = VirtualMachine(kernel: kernel, accelerator: accelerator)
         machine.timeout = timeout * Double(slowdown)
         machine.sharesHostRoot = sharesHost
-        var count = 0
         let total = suite.expectations.filter { $0.evaluator == .guest }.count
-        return try machine.run(initramfs: initramfs,
-                               consoleLog: initramfs.deletingLastPathComponent().appendingPathComponent("console.log")) { timed in
-            if case .result = timed.message {
-                count += 1
-                progress("[\(stage)] checking in Linux \(kernel.release): \(count)/\(total)")
+        let counter = ResultCounter()
+        let vm = machine
+        let runs = try GuestRun.concurrently(initramfses.count) { guest in
+            let initramfs = initramfses[guest]
+            return try vm.run(initramfs: initramfs,
+                                   consoleLog: initramfs.deletingLastPathComponent().appendingPathComponent("console.log")) { timed in
+                if case .result = timed.message {
+                    progress("[\(stage)] checking in Linux \(kernel.release): \(counter.increment())/\(total)")
+                }
             }
         }
+        return GuestRun.combined(runs)
     }
 
     /// Boots with the stage's module loaded and hands the console to the user,

@@ -74,6 +74,9 @@ public struct TextReport: Sendable {
             let timings = verdict.timings
             lines.append("\(tag) time to verdict \(format(timings.total)) s: build \(format(timings.build)) s, "
                 + "boot \(format(timings.boot)) s, checks \(format(timings.checks)) s"
+                + (timings.guestChecks.count > 1
+                    ? " (\(timings.guestChecks.count) guests at once: "
+                        + timings.guestChecks.map { "\(format($0)) s" }.joined(separator: ", ") + ")" : "")
                 + (verdict.moduleRebuilt ? "" : " (module build reused)"))
             let slowest = timings.slowest(5)
             if !slowest.isEmpty {

@@ -10,6 +10,8 @@ public struct Timings: Sendable, Codable, Equatable {
     /// READY until the guest powered off.
     public var checks: Double = 0
     public var total: Double = 0
+    /// Each guest's `checks` when several ran at once (`Suite.guests`).
+    public var guestChecks: [Double] = []
     /// Each guest check's share of `checks`: the time from the agent's
     /// previous message to its result, in the order they ran.
     public var perCheck: [CheckTime] = []
@@ -94,6 +96,11 @@ public struct VerdictAssembler: Sendable {
     static func missingReason(build: Result<BuiltModule, BuildFailure>, run: GuestRun?) -> String {
         if case .failure = build { return "not run: the module did not build" }
         guard let run else { return "not run" }
+        return missingReason(in: run)
+    }
+
+    /// Why a run that booted has no result for a check.
+    static func missingReason(in run: GuestRun) -> String {
         if run.timedOut { return "no result: the guest did not finish in time" }
         if run.panicked {
             let cause = run.consoleLog.firstAlarm.map { ": \(strip($0))" } ?? ""

@@ -32,12 +32,27 @@ public struct GuestRun: Sendable {
     public let exitStatus: Int32
     /// Wall time from QEMU start to exit.
     public let duration: Double
+    /// How long each reported check took: from the message before its result to the result.
+    public let checkTimes: [CheckTime]
+    /// Each guest's time from READY to power-off, when several guests ran at
+    /// once (`combined`); empty for one guest.
+    public var guestChecks: [Double] = []
+
+    public init(messages: [TimedMessage], console: String, timedOut: Bool, exitStatus: Int32, duration: Double,
+                checkTimes: [CheckTime]? = nil) {
+        self.messages = messages
+        self.console = console
+        self.timedOut = timedOut
+        self.exitStatus = exitStatus
+        self.duration = duration
+        self.checkTimes = checkTimes ?? Self.times(of: messages)
+    }
 
     public var readyAt: Double? { messages.first { if case .ready = $0.message { true } else { false } }?.at }
     public var doneAt: Double? { messages.first { if case .done = $0.message { true } else { false } }?.at }
     public var finished: Bool { doneAt != nil }
-    /// How long each reported check took: from the message before its result to the result.
-    public var checkTimes: [CheckTime] {
+
+    static func times(of messages: [TimedMessage]) -> [CheckTime] {
         var times: [CheckTime] = []
         var previous: Double?
         for timed in messages {
@@ -87,7 +102,7 @@ public struct VirtualMachine: Sendable {
     /// Quiet boot; a panic reboots at once, which -no-reboot turns into an
     /// exit; slub_debug=U records who allocated every live slab object, for
     /// the leak check (SLUB_DEBUG is built into Debian's kernels, off until asked).
-    static let commandLine = "console=ttyS0 quiet panic=-1 rdinit=/init slub_debug=U"
+    static let commandLine = "console=ttyS0 quiet panic=-1 rdinit=/init slub_debug=U acpi=noirq"
 
     public init(kernel: ProvisionedKernel, accelerator: Accelerator) {
         self.kernel = kernel

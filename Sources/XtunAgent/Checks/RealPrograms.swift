@@ -4,7 +4,7 @@ import XtunChecks
 import XtunPackets
 
 /// Debian's own TUN/TAP programs, unmodified, run from the host's root
-/// through the guest's runner (`/xtun/debian`), each pointed at /dev/xtun.
+/// (`Debian`), each pointed at /dev/xtun.
 struct RealPrograms {
     static let runner = GuestPaths.debianRunner
     /// The runner's /tmp, as the agent sees it.
@@ -13,11 +13,9 @@ struct RealPrograms {
     /// How many times longer every wait is (the session's time scale).
     let scale: Double
 
-    func run(_ argv: [String], timeout: Double = 20) -> CommandResult {
-        Command.run([RealPrograms.runner] + argv, timeout: timeout * scale)
-    }
+    func run(_ argv: [String], timeout: Double = 20) -> CommandResult { Debian.run(argv, timeout: timeout * scale) }
 
-    func start(_ argv: [String]) throws -> Child { try Command.mustStart([RealPrograms.runner] + argv) }
+    func start(_ argv: [String]) throws -> Child { try Debian.start(argv) }
 
     func wait(seconds: Double, every milliseconds: Int = 20, until condition: () -> Bool) -> Bool {
         Sys.wait(seconds: seconds * scale, every: milliseconds, until: condition)
@@ -159,14 +157,16 @@ struct RealPrograms {
         /// on retransmitting (its skbs and routes live, its namespace with it)
         /// long after the check.
         func awaitClosedConnections() throws {
-            var open = ""
-            let closed = programs.wait(seconds: 10, every: 100) {
-                open = Tunnel.sides.map { side in
-                    programs.run(["ip", "netns", "exec", side, "ss", "-Htn", "exclude", "time-wait"]).output
-                }.joined()
-                return open.allSatisfy(\.isWhitespace)
+            let namespaces = try Tunnel.sides.map {
+                try NetworkNamespace.named($0, at: "\(GuestPaths.hostRoot)/run/netns/\($0)")
             }
-            try require(closed, expected: "the \(mode) tunnel's TCP connections closed", got: open)
+            var open: [Int] = []
+            let closed = programs.wait(seconds: 10, every: 50) {
+                open = namespaces.map { (try? $0.liveTCPSockets()) ?? -1 }
+                return open.allSatisfy { $0 == 0 }
+            }
+            try require(closed, expected: "the \(mode) tunnel's TCP connections closed",
+                        got: zip(Tunnel.sides, open).map { "\($0): \($1) TCP sockets open" }.joined(separator: ", "))
         }
 
         /// 1 MiB from side A to a socat listening on side B, compared byte for byte.
@@ -192,7 +192,7 @@ struct RealPrograms {
         let listening = try start(listener.prefix + ["socat", "-u", "TCP-LISTEN:\(port),bind=\(listener.address),reuseaddr",
                                                      "CREATE:/tmp/\(received)"])
         defer { _ = listening.kill() }
-        Sys.sleep(milliseconds: 300)
+        // The sender retries until the listener listens.
         let started = Sys.now()
         let send = run(sender.prefix + ["socat", "-u", "OPEN:/tmp/\(sent)",
                                         "TCP:\(sender.address):\(port),retry=50,interval=0.1"], timeout: 60)
@@ -236,17 +236,23 @@ struct RealPrograms {
     func setUpNamespaces() throws {
         tearDownNamespaces()
         let (a, b) = (Tunnel.sides[0], Tunnel.sides[1])
-        let steps: [[String]] = [
-            ["ip", "netns", "add", a], ["ip", "netns", "add", b],
-            ["ip", "link", "add", "va", "netns", a, "type", "veth", "peer", "name", "vb", "netns", b],
-            ["ip", "-n", a, "addr", "add", "\(Tunnel.underlay[0])/24", "dev", "va"],
-            ["ip", "-n", b, "addr", "add", "\(Tunnel.underlay[1])/24", "dev", "vb"],
-            ["ip", "-n", a, "link", "set", "va", "up"], ["ip", "-n", b, "link", "set", "vb", "up"],
-            ["ip", "-n", a, "link", "set", "lo", "up"], ["ip", "-n", b, "link", "set", "lo", "up"],
-        ]
-        let script = steps.map { $0.joined(separator: " ") }.joined(separator: "\n")
+        let batch = RealPrograms.ipBatch
+        let script = [
+            batch(nil, ["netns add \(a)", "netns add \(b)",
+                        "link add va netns \(a) type veth peer name vb netns \(b)"]),
+            batch(a, ["addr add \(Tunnel.underlay[0])/24 dev va", "link set va up", "link set lo up"]),
+            batch(b, ["addr add \(Tunnel.underlay[1])/24 dev vb", "link set vb up", "link set lo up"]),
+        ].joined(separator: "\n")
         let result = run(["sh", "-ec", script])
         try require(result.succeeded, expected: "two namespaces joined by veth:\n\(script)", got: result.summary)
+    }
+
+    /// A shell line that runs ip's commands `lines` in one ip, inside
+    /// `namespace` if there is one: each Debian ip started costs about
+    /// 0.1 s under TCG. (A batch's lines take no global options such as -n:
+    /// one batch per namespace.)
+    static func ipBatch(_ namespace: String?, _ lines: [String]) -> String {
+        "printf '\(lines.joined(separator: "\\n"))\\n' | ip \(namespace.map { "-n \($0) " } ?? "")-batch -"
     }
 
     func tearDownNamespaces() {
@@ -314,10 +320,11 @@ extension RealPrograms {
         let namespaces = [outside, inside]
         _ = run(["sh", "-c", namespaces.map { "ip netns del \($0) 2>/dev/null" }.joined(separator: "; ")])
         let setUp = [
-            "ip netns add \(outside)", "ip netns add \(inside)", "ip -n \(outside) link set lo up",
-            "ip -n \(outside) link add \(name) type veth peer name \(name)p", "ip -n \(outside) link set \(name)p up",
-            "ip -n \(outside) addr add 192.168.50.1/24 dev \(name)", "ip -n \(outside) link set \(name) up",
-            "ip -n \(outside) route add default via 192.168.50.254",
+            RealPrograms.ipBatch(nil, ["netns add \(outside)", "netns add \(inside)"]),
+            RealPrograms.ipBatch(outside, [
+                "link set lo up", "link add \(name) type veth peer name \(name)p", "link set \(name)p up",
+                "addr add 192.168.50.1/24 dev \(name)", "link set \(name) up", "route add default via 192.168.50.254",
+            ]),
         ].joined(separator: "\n")
         let made = run(["sh", "-ec", setUp])
         try require(made.succeeded, expected: "two namespaces for pasta:\n\(setUp)", got: made.summary)

@@ -36,6 +36,14 @@ final class NetworkNamespace: @unchecked Sendable {
         return namespace
     }
 
+    /// A namespace someone else made and named, e.g. `ip netns add`'s
+    /// `/run/netns/NAME` (in the chroot of Debian's programs: /host/run/netns).
+    static func named(_ name: String, at path: String) throws -> NetworkNamespace {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw Failure(expected: "\(path) to open", got: "\(Errno.current)") }
+        return NetworkNamespace(name: name, fd: fd)
+    }
+
     /// Runs `body` on a thread inside the namespace and waits for it.
     func run<T>(timeout: Double = 20, _ body: @escaping () throws -> T) throws -> T {
         guard let result = start(body).join(timeout: timeout) else {

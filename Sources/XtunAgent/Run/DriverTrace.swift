@@ -174,15 +174,11 @@ enum DriverTrace {
         })
     }
 
-    /// A Debian program from the host's root (the program itself on --host).
-    static func debian(_ words: [String], place: Place) -> [String] {
-        (place == .host ? [] : [GuestPaths.debianRunner]) + words
-    }
 
     /// Starts a program and waits until its output says it is ready.
     static func startTool(_ words: [String], place: Place, readyWhen marker: String,
                           within limit: Double) throws -> Child {
-        let child = try Command.mustStart(debian(words, place: place))
+        let child = try place == .host ? Command.mustStart(words) : Debian.start(words)
         guard Sys.wait(seconds: limit, every: 100, until: { child.outputSoFar().contains(marker) }) else {
             let result = child.kill()
             throw Failure(expected: "\(words[0]) to print \"\(marker)\" within \(seconds(limit))",

@@ -1,4 +1,5 @@
 import Glibc
+import XtunChecks
 
 /// How a command ended.
 struct CommandResult {
@@ -113,7 +114,7 @@ struct Child {
 enum Command {
     /// Starts `argv` with stdin from /dev/null and its output captured; nil
     /// (with the errno) when it cannot be started.
-    static func start(_ argv: [String]) -> Result<Child, Errno> {
+    static func start(_ argv: [String], environment: [String]? = nil) -> Result<Child, Errno> {
         var template = Array("\(temporaryDirectory)/xtun-child-XXXXXX".utf8CString)
         let outputFD = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard outputFD >= 0 else { return .failure(.current) }
@@ -135,8 +136,12 @@ enum Command {
 
         var cArgs = argv.map { strdup($0) } + [nil]
         defer { cArgs.forEach { free($0) } }
+        var cEnvironment = environment.map { $0.map { strdup($0) } + [nil] }
+        defer { cEnvironment?.forEach { free($0) } }
         var pid: pid_t = 0
-        let status = posix_spawnp(&pid, argv[0], &actions, &attributes, &cArgs, environ)
+        // posix_spawnp looks argv[0] up in the agent's PATH; the child gets `environment`.
+        let status = cEnvironment == nil ? posix_spawnp(&pid, argv[0], &actions, &attributes, &cArgs, environ)
+            : posix_spawnp(&pid, argv[0], &actions, &attributes, &cArgs, &cEnvironment!)
         guard status == 0 else {
             close(outputFD)
             return .failure(Errno(code: status))
@@ -145,12 +150,12 @@ enum Command {
     }
 
     /// Starts a command that must start; throws a check failure otherwise.
-    static func mustStart(_ argv: [String]) throws -> Child {
-        try start(argv).get(expected: "`\(argv.joined(separator: " "))` to start")
+    static func mustStart(_ argv: [String], environment: [String]? = nil) throws -> Child {
+        try start(argv, environment: environment).get(expected: "`\(argv.joined(separator: " "))` to start")
     }
 
-    static func run(_ argv: [String], timeout: Double = 20) -> CommandResult {
-        switch start(argv) {
+    static func run(_ argv: [String], environment: [String]? = nil, timeout: Double = 20) -> CommandResult {
+        switch start(argv, environment: environment) {
         case .success(let child): return child.finish(timeout: timeout)
         case .failure(let error):
             return CommandResult(exitStatus: 127, output: "cannot run \(argv[0]): \(error)", timedOut: false)
@@ -169,5 +174,52 @@ enum Command {
     /// `$TMPDIR`, else /tmp: the guest's is a directory of the initramfs.
     static var temporaryDirectory: String {
         getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+    }
+}
+
+/// Programs of the host's Debian, from its root shared read-only at
+/// /host (`HostShare`, whose mount script gave it the guest's /proc, /sys,
+/// /dev and a writable /tmp and /run): busybox's chroot enters it and
+/// looks the program up in Debian's PATH. The runner script the shell
+/// offers (`/xtun/debian`) does the same with three more programs
+/// (sh, grep, env), about 85 ms more per call under TCG.
+enum Debian {
+
+    /// The command line that runs `words` there. The program is looked up
+    /// here: busybox's chroot would run its own applet of the same name
+    /// (ip, tunctl…) before Debian's.
+    static func argv(_ words: [String]) -> [String] {
+        guard let program = words.first else { return [] }
+        return ["chroot", GuestPaths.hostRoot, resolve(program)] + words.dropFirst()
+    }
+
+    /// Where `program` is in Debian's PATH, as the chroot sees it; the name itself if nowhere.
+    static func resolve(_ program: String) -> String {
+        if program.contains("/") { return program }
+        for directory in GuestPaths.debianPath.split(separator: ":") {
+            let path = "\(directory)/\(program)"
+            if access(GuestPaths.hostRoot + path, X_OK) == 0 { return path }
+        }
+        return program
+    }
+
+    /// The agent's environment with Debian's PATH.
+    static var environment: [String] {
+        var entries: [String] = []
+        var cursor = environ
+        while let entry = cursor.pointee {
+            let text = String(cString: entry)
+            if !text.hasPrefix("PATH=") { entries.append(text) }
+            cursor += 1
+        }
+        return entries + ["PATH=\(GuestPaths.debianPath)"]
+    }
+
+    static func run(_ words: [String], timeout: Double = 20) -> CommandResult {
+        Command.run(argv(words), environment: environment, timeout: timeout)
+    }
+
+    static func start(_ words: [String]) throws -> Child {
+        try Command.mustStart(argv(words), environment: environment)
     }
 }
