@@ -131,3 +131,138 @@ static inline int xtun_load_failing(int module_fd, int nth_fd, unsigned int n, i
 	(void)!pwrite(nth_fd, "0", 1, 0);
 	return result;
 }
+
+/* ioctl(2) with a pointer argument that may be NULL or bad on purpose (the fuzzer). */
+static inline int xtun_ioctl_pointer(int fd, unsigned long request, void *argument)
+{
+	return ioctl(fd, request, argument);
+}
+
+/* The ioctls do_vfs_ioctl() (fs/ioctl.c) handles before a driver sees them. */
+#include <linux/fs.h>
+#include <linux/fiemap.h>
+static const unsigned long xtun_FIOCLEX = FIOCLEX;
+static const unsigned long xtun_FIONCLEX = FIONCLEX;
+static const unsigned long xtun_FIONBIO = FIONBIO;
+static const unsigned long xtun_FIOASYNC = FIOASYNC;
+static const unsigned long xtun_FIOQSIZE = FIOQSIZE;
+static const unsigned long xtun_FIFREEZE = FIFREEZE;
+static const unsigned long xtun_FITHAW = FITHAW;
+static const unsigned long xtun_FS_IOC_FIEMAP = FS_IOC_FIEMAP;
+static const unsigned long xtun_FIGETBSZ = FIGETBSZ;
+static const unsigned long xtun_FIBMAP = FIBMAP;
+static const unsigned long xtun_FICLONE = FICLONE;
+static const unsigned long xtun_FICLONERANGE = FICLONERANGE;
+static const unsigned long xtun_FIDEDUPERANGE = FIDEDUPERANGE;
+static const unsigned long xtun_FS_IOC_GETFLAGS = FS_IOC_GETFLAGS;
+static const unsigned long xtun_FS_IOC_SETFLAGS = FS_IOC_SETFLAGS;
+static const unsigned long xtun_FS_IOC_FSGETXATTR = FS_IOC_FSGETXATTR;
+static const unsigned long xtun_FS_IOC_FSSETXATTR = FS_IOC_FSSETXATTR;
+/* 6.5 and 6.9 added these; the host's headers may not have them. */
+static const unsigned long xtun_FS_IOC_GETFSUUID = _IOR(0x15, 0, char[17]);
+static const unsigned long xtun_FS_IOC_GETFSSYSFSPATH = _IOR(0x15, 1, char[129]);
+static const unsigned long xtun_FIONREAD = FIONREAD;
+
+/* _IOC(dir, type, nr, size): an ioctl number from its four fields. */
+static inline unsigned long xtun_ioc(unsigned int dir, unsigned int type, unsigned int nr, unsigned int size)
+{
+	return _IOC(dir & 3, type & 0xff, nr & 0xff, size & 0x3fff);
+}
+
+static inline unsigned int xtun_ioc_type(unsigned long request) { return _IOC_TYPE(request); }
+
+/*
+ * Sets and clears interface flags (IFF_UP) with SIOCGIFFLAGS and
+ * SIOCSIFFLAGS on @socket_fd, an AF_INET datagram socket: ip link set up
+ * without exec'ing ip. Returns 0 or -errno.
+ */
+static inline int xtun_change_interface_flags(int socket_fd, const char *name, short set, short clear)
+{
+	struct ifreq request;
+
+	memset(&request, 0, sizeof(request));
+	strncpy(request.ifr_name, name, IFNAMSIZ - 1);
+	if (ioctl(socket_fd, SIOCGIFFLAGS, &request) < 0)
+		return -errno;
+	request.ifr_flags = (short)((request.ifr_flags | set) & ~clear);
+	return ioctl(socket_fd, SIOCSIFFLAGS, &request) < 0 ? -errno : 0;
+}
+
+#include <netinet/in.h>
+
+/* SIOCSIFADDR and SIOCSIFNETMASK: @address/@prefix (host order) on @name. Returns 0 or -errno. */
+static inline int xtun_set_ipv4(int socket_fd, const char *name, unsigned int address, int prefix)
+{
+	struct ifreq request;
+	struct sockaddr_in *in = (struct sockaddr_in *)&request.ifr_addr;
+
+	memset(&request, 0, sizeof(request));
+	strncpy(request.ifr_name, name, IFNAMSIZ - 1);
+	in->sin_family = AF_INET;
+	in->sin_addr.s_addr = htonl(address);
+	if (ioctl(socket_fd, SIOCSIFADDR, &request) < 0)
+		return -errno;
+	in->sin_addr.s_addr = htonl(prefix ? ~0u << (32 - prefix) : 0);
+	return ioctl(socket_fd, SIOCSIFNETMASK, &request) < 0 ? -errno : 0;
+}
+
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <sys/time.h>
+
+/*
+ * RTM_DELLINK by name, as `ip link del NAME` sends it, and waits (at most
+ * 5 s) for the kernel's answer. Returns 0 or -errno.
+ */
+static inline int xtun_delete_link(const char *name)
+{
+	struct {
+		struct nlmsghdr header;
+		struct ifinfomsg info;
+		char attributes[RTA_SPACE(IFNAMSIZ)];
+	} request;
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	struct timeval timeout = { .tv_sec = 5 };
+	size_t length = strlen(name) + 1;
+	char reply[1024];
+	struct nlmsghdr *answer = (struct nlmsghdr *)reply;
+	struct rtattr *attribute;
+	ssize_t received;
+	int fd, result;
+
+	if (length > IFNAMSIZ)
+		return -EINVAL;
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+	memset(&request, 0, sizeof(request));
+	request.header.nlmsg_type = RTM_DELLINK;
+	request.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	request.header.nlmsg_seq = 1;
+	request.info.ifi_family = AF_UNSPEC;
+	attribute = (struct rtattr *)request.attributes;
+	attribute->rta_type = IFLA_IFNAME;
+	attribute->rta_len = (unsigned short)RTA_LENGTH(length);
+	memcpy(RTA_DATA(attribute), name, length);
+	request.header.nlmsg_len = (unsigned int)(NLMSG_LENGTH(sizeof(request.info)) + RTA_SPACE(length));
+	if (sendto(fd, &request, request.header.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
+		result = -errno;
+	} else {
+		received = recv(fd, reply, sizeof(reply), 0);
+		if (received < 0)
+			result = -errno;
+		else if (NLMSG_OK(answer, (unsigned int)received) && answer->nlmsg_type == NLMSG_ERROR)
+			result = ((struct nlmsgerr *)NLMSG_DATA(answer))->error;
+		else
+			result = -EPROTO;
+	}
+	close(fd);
+	return result;
+}
+
+/* delete_module(2): glibc has no wrapper. */
+static inline int xtun_delete_module(const char *name, unsigned int flags)
+{
+	return (int)syscall(SYS_delete_module, name, flags);
+}

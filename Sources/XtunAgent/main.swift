@@ -52,6 +52,8 @@ case .bench(let bench):
     exit(ExitStatus.success.rawValue)
 case .tunScript(let script):
     exit(TunScript.runChild(script))
+case .fuzz(let fuzz):
+    exit(Fuzzer.runChild(fuzz))
 case .respond:
     // From stage 06 /dev/xtun frames flow once a file attaches to the tap xtun.
     let kind: FrameDevice.Kind = Sys.exists("/sys/class/net/\(DriverNames.interface)/tun_flags") ? .xtunTap : .xtun

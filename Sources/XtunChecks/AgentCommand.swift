@@ -15,6 +15,9 @@ public enum AgentCommand: Sendable, Equatable {
     /// Run conformance steps on a tun node as another user: the agent's own
     /// child, for the scenarios that need one (`TunScript`).
     case tunScript(AgentTunScript)
+    /// One process of stage 06's fuzzer (`fuzz`): seeded random calls on a
+    /// tun node, then one summary line.
+    case fuzz(AgentFuzz)
 
     /// What runs after the program name.
     public var arguments: [String] {
@@ -43,6 +46,10 @@ public enum AgentCommand: Sendable, Equatable {
         case .tunScript(let script):
             return ["tun-script", "--node", script.node, "--uid", "\(script.uid)", "--gid", "\(script.gid)", "--"]
                 + script.steps
+        case .fuzz(let fuzz):
+            var words = ["fuzz", "--seed", "\(fuzz.seed)", "--calls", "\(fuzz.calls)", "--node", fuzz.node]
+            if fuzz.uid != 0 { words += ["--uid", "\(fuzz.uid)"] }
+            return words
         }
     }
 
@@ -108,6 +115,21 @@ public enum AgentCommand: Sendable, Equatable {
             try options.finish()
             let steps = separator < arguments.endIndex ? Array(arguments[(separator + 1)...]) : []
             self = .tunScript(AgentTunScript(node: node, uid: uid, gid: gid, steps: steps))
+        case "fuzz":
+            guard let seed = options.take("--seed").flatMap({ UInt64($0) }) else {
+                throw AgentCommandError("fuzz needs --seed N")
+            }
+            guard let calls = options.take("--calls").flatMap({ Int($0) }), calls >= 1 else {
+                throw AgentCommandError("fuzz needs --calls N, N at least 1")
+            }
+            guard let node = options.take("--node") else { throw AgentCommandError("fuzz needs --node PATH") }
+            var uid = 0
+            if let text = options.take("--uid") {
+                guard let value = Int(text), value >= 0 else { throw AgentCommandError("--uid wants a user id, not '\(text)'") }
+                uid = value
+            }
+            try options.finish()
+            self = .fuzz(AgentFuzz(seed: seed, calls: calls, node: node, uid: uid))
         default:
             throw AgentCommandError("unknown command '\(verb)'")
         }
@@ -120,6 +142,7 @@ public enum AgentCommand: Sendable, Equatable {
                xtun-agent respond
                xtun-agent bench --stage N --module PATH --rounds N [--report PATH] [--time-scale K]
                xtun-agent tun-script --node PATH --uid N --gid N -- STEP...
+               xtun-agent fuzz --seed N --calls N --node PATH [--uid N]
         """
 }
 
@@ -191,6 +214,24 @@ public struct AgentTunScript: Sendable, Equatable {
         self.uid = uid
         self.gid = gid
         self.steps = steps
+    }
+}
+
+/// One fuzzing process (`fuzz`): the same seed makes the same calls.
+public struct AgentFuzz: Sendable, Equatable {
+    public var seed: UInt64
+    /// How many calls it makes before it prints its summary and exits.
+    public var calls: Int
+    /// /dev/xtun (or /dev/net/tun, to fuzz tun.ko by hand).
+    public var node: String
+    /// Not 0: it becomes this user (and group) first, without capabilities.
+    public var uid: Int
+
+    public init(seed: UInt64, calls: Int, node: String, uid: Int = 0) {
+        self.seed = seed
+        self.calls = calls
+        self.node = node
+        self.uid = uid
     }
 }
 

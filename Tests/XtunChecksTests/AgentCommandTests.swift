@@ -16,6 +16,8 @@ struct AgentCommandTests {
         .check(AgentCheck(stage: .stage04, module: "/xtun/xtun.ko", report: .file("/dev/ttyS1"), trace: true)),
         .tunScript(AgentTunScript(node: "/dev/xtun", uid: 1000, gid: 1001,
                                   steps: ["open a", "setiff a tap,no_pi ct0", "read a 10"])),
+        .fuzz(AgentFuzz(seed: 18_446_744_073_709_551_615, calls: 25_000, node: "/dev/xtun")),
+        .fuzz(AgentFuzz(seed: 7, calls: 1, node: "/dev/net/tun", uid: 1000)),
     ])
     func roundTrips(_ command: AgentCommand) throws {
         #expect(try AgentCommand(arguments: command.arguments) == command)
@@ -37,11 +39,19 @@ struct AgentCommandTests {
         (["check", "--stage", "1", "--module", "m", "--frobnicate"], "unexpected '--frobnicate'"),
         (["check", "--stage", "1", "--stage", "2", "--module", "m"], "--stage given twice"),
         (["dance"], "unknown command 'dance'"),
+        (["fuzz", "--calls", "10", "--node", "/dev/xtun"], "fuzz needs --seed N"),
+        (["fuzz", "--seed", "1", "--calls", "0", "--node", "/dev/xtun"], "fuzz needs --calls N, N at least 1"),
+        (["fuzz", "--seed", "1", "--calls", "5"], "fuzz needs --node PATH"),
         (["check", "--stage", "1", "--module", "m", "--time-scale", "0"],
          "--time-scale wants a whole number of at least 1, not '0'"),
     ])
     func badCommandLinesSayWhy(_ arguments: [String], _ message: String) {
         #expect(throws: AgentCommandError(message)) { try AgentCommand(arguments: arguments) }
+    }
+
+    @Test func rendersTheFuzzersWords() {
+        let command = AgentCommand.fuzz(AgentFuzz(seed: 42, calls: 25_000, node: "/dev/xtun", uid: 1000))
+        #expect(command.arguments == ["fuzz", "--seed", "42", "--calls", "25000", "--node", "/dev/xtun", "--uid", "1000"])
     }
 
     @Test func theHostRunsWithoutWhatNeedsTheConsole() {

@@ -10,6 +10,9 @@ struct TranscriptNormalizer: Sendable {
 
     static let rules: [(pattern: String, replacement: String)] = [
         (#"\[ *\d+\.\d+\]"#, "[T]"),
+        // The fuzzer's seed (the clock) and what its random calls returned
+        // (before HEX64: a seed may have 16 digits).
+        (#"calls \(seed \d+\): .*?; no fz device left"#, "calls (seed N): COUNTS; no fz device left"),
         (#"\b([0-9a-f]{2}:){5}[0-9a-f]{2}\b"#, "MAC"),
         (#"\b6\.\d+\.\d+-\d+-amd64\b|\b6\.\d+\.\d+\+deb\d+-amd64\b"#, "RELEASE"),
         (#"Debian 6\.\d+\.\d+-[\w.~+]+"#, "Debian VERSION"),
@@ -30,6 +33,8 @@ struct TranscriptNormalizer: Sendable {
         (#"\d+ more live skbs"#, "N more live skbs"),
         // How TCP cut 1 MiB into packets, and how many ACKs it sent back.
         (#"forwarded \d+ packets A→B and \d+ B→A"#, "forwarded N packets A→B and N B→A"),
+        // How often each racing thread won.
+        (#"(rc0-rc2 for T s): .*?; module loaded, \d+ persistent"#, "$1: COUNTS; module loaded, N persistent"),
         // Lockdep names the task that tripped it: which one depends on timing.
         (#"\S+/\d+(/\d+)? just changed the state"#, "TASK just changed the state"),
         // The fault-injection walk: how many allocations init makes, and how

@@ -94,6 +94,8 @@ enum Stage06Checks {
                     + "forwarded \(copied[0]) packets A→B and \(copied[1]) B→A"
             }.joined(separator: "; ")
         },
+        GuestCheck(.fuzz, timeout: 120) { try FuzzCheck.run($0) },
+        GuestCheck(.races, timeout: 120) { try RaceTest.check($0) },
         GuestCheck(.unloadRemovesDevices, needsModule: false, timeout: 90) { session in
             try session.ensureLoaded()
             if let problem = TunNode.createPersistent(node: DriverNames.characterDevice, name: "ct0",

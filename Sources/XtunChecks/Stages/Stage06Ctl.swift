@@ -46,6 +46,16 @@ extension Expectation {
         "two TUN devices in two network namespaces, joined by a program that copies every packet between their "
             + "files: 1 MiB over TCP arrives byte-exact, through xtun and through tun.ko alike",
         chapter: .stage06, anchor: "the-vpn-shape")
+    public static let fuzz = Expectation(
+        "fuzz",
+        "4 processes make 100,000 random calls on /dev/xtun (ioctls valid and not, with good, NULL and bad "
+            + "arguments, writes, reads, opens and closes) without a kernel alarm, and leave no device behind",
+        chapter: .stage06, anchor: "robustness")
+    public static let races = Expectation(
+        "races",
+        "attach, detach, persist, RTM_DELLINK, unload and reload race each other under traffic without a "
+            + "kernel alarm or a blocked call; the module is loaded at the end and no device is left",
+        chapter: .stage06, anchor: "robustness")
     public static let unloadRemovesDevices = Expectation(
         "unload-removes-devices",
         "rmmod removes every device left, persistent TAP and TUN devices in two network namespaces among them",
@@ -74,7 +84,7 @@ extension Suite {
         + [.carrierFollowsFile]
         + receiveFromWriter
         + [.echoProgram, .echoedARPConsumed, .echoedICMPDropped, .responderPing, .responderUDP]
-        + [.tunConformance, .tunctlPersistent, .socatTun, .openvpnTunnel, .tunByName, .vpnForwarder]
+        + [.tunConformance, .tunctlPersistent, .socatTun, .openvpnTunnel, .tunByName, .vpnForwarder, .fuzz, .races]
         + [.unloadRemovesDevices]
         + unloadAndReload
         + [.kernelLogClean],
