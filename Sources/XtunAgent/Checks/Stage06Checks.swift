@@ -48,8 +48,12 @@ enum Stage06Checks {
             device = nil
             try require(Sys.wait(seconds: 2) { carrier() == "0" }, expected: "carrier 0 once the file closes",
                         got: "carrier \(carrier())")
-            // Linkwatch swaps in the noop qdisc when it sees the carrier go (within 1 s).
-            Sys.sleep(milliseconds: 1200)
+            // Linkwatch (within 1 s) sets the operstate, then swaps in the
+            // noop qdisc, which waits for a grace period (dev_deactivate()).
+            let operstate = { session.interface.attribute("operstate") ?? "?" }
+            try require(Sys.wait(seconds: 2 * session.timeScale) { operstate() != "up" },
+                        expected: "operstate no longer up once linkwatch saw the carrier go", got: operstate())
+            Sys.sleep(milliseconds: 300)
             let socket = try Socket.udp()
             for _ in 0..<5 {
                 _ = socket.send(TunScript.udpPayload, to: LabNetwork.peer, port: LabNetwork.discardPort)

@@ -90,5 +90,5 @@ extension Suite {
         + [.kernelLogClean],
         // Debian's programs take half the stage's time: they run in a second
         // guest beside the first, which ends with the same gates.
-        secondGuest: [.openvpnTunnel, .tunByName, .vpnForwarder, .tunctlPersistent, .socatTun])
+        secondGuest: [.tunConformance, .tunctlPersistent, .socatTun, .openvpnTunnel, .tunByName, .vpnForwarder])
 }
