@@ -22,27 +22,31 @@ extension GuestRun {
     /// its console is every guest's, one after the other.
     static func combined(_ runs: [GuestRun], everyGuest: Set<Expectation> = Suite.everyGuest) -> GuestRun {
         guard let first = runs.first, runs.count > 1 else { return runs[0] }
-        var outcomes: [String: [Outcome]] = [:]
         var order: [String] = []
         var others: [TimedMessage] = []
-        for (guest, run) in runs.enumerated() {
-            var reported: Set<String> = []
+        var reported: [[String: Outcome]] = []
+        for run in runs {
+            var results: [String: Outcome] = [:]
             for timed in run.messages {
                 switch timed.message {
                 case .ready, .done: continue
                 case .result(let id, let outcome):
-                    if outcomes[id] == nil { order.append(id) }
-                    outcomes[id, default: []].append(outcome)
-                    reported.insert(id)
+                    if !order.contains(id) { order.append(id) }
+                    results[id] = results[id] ?? outcome
                 default: others.append(timed)
                 }
             }
-            // A gate a guest never reached fails, even if another guest passed it.
-            for id in everyGuest.map(\.id) where !reported.contains(id) && outcomes[id] != nil {
-                outcomes[id, default: []].append(.fail(expected: "", got: "guest \(guest + 1): "
-                    + VerdictAssembler.missingReason(in: run)))
-            }
+            reported.append(results)
         }
+        let gates = Set(everyGuest.map(\.id))
+        // A gate a guest never reached fails, even if another guest passed it.
+        let outcomes = Dictionary(uniqueKeysWithValues: order.map { id in
+            (id, gates.contains(id)
+                ? zip(runs, reported).map { run, results in
+                    results[id] ?? .fail(expected: "", got: VerdictAssembler.missingReason(in: run))
+                }
+                : reported.compactMap { $0[id] })
+        })
         let ready = runs.map(\.readyAt)
         let done = runs.map(\.doneAt)
         var messages: [TimedMessage] = []

@@ -14,6 +14,7 @@ struct AgentCommandTests {
         .respond,
         .bench(AgentBench(stage: .stage06, module: "/xtun/xtun.ko", rounds: 3, report: .file("/dev/ttyS1"), timeScale: 4)),
         .check(AgentCheck(stage: .stage04, module: "/xtun/xtun.ko", report: .file("/dev/ttyS1"), trace: true)),
+        .check(AgentCheck(stage: .stage06, module: "/xtun/xtun.ko", report: .file("/dev/ttyS1"), guest: 1)),
         .tunScript(AgentTunScript(node: "/dev/xtun", uid: 1000, gid: 1001,
                                   steps: ["open a", "setiff a tap,no_pi ct0", "read a 10"])),
         .fuzz(AgentFuzz(seed: 18_446_744_073_709_551_615, calls: 25_000, node: "/dev/xtun")),
@@ -21,6 +22,15 @@ struct AgentCommandTests {
     ])
     func roundTrips(_ command: AgentCommand) throws {
         #expect(try AgentCommand(arguments: command.arguments) == command)
+    }
+
+    @Test func aGuestMustBeOneTheStageSplitsInto() {
+        #expect(throws: AgentCommandError.self) {
+            try AgentCommand(arguments: ["check", "--stage", "6", "--module", "/m", "--guest", "2"])
+        }
+        #expect(throws: AgentCommandError.self) {
+            try AgentCommand(arguments: ["check", "--stage", "5", "--module", "/m", "--guest", "1"])
+        }
     }
 
     @Test func rendersTheWordsTheGuestRuns() {

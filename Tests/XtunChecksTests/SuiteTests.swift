@@ -25,6 +25,33 @@ struct SuiteTests {
         #expect(Suite.of(stage).added.allSatisfy { $0.chapter == stage })
     }
 
+    /// A split suite checks each expectation in one guest, the gates in every
+    /// guest, in the suite's order; an unsplit one runs whole in one guest.
+    @Test(arguments: Stage.written)
+    func guestsShareOutTheSuite(_ stage: Stage) {
+        let suite = Suite.of(stage)
+        let guests = suite.guests
+        guard guests.count > 1 else {
+            #expect(guests.map(\.expectations) == [suite.expectations])
+            return
+        }
+        for guest in guests {
+            #expect(guest.expectations == suite.expectations.filter(guest.expectations.contains))
+            #expect(Suite.everyGuest.isSubset(of: guest.expectations))
+        }
+        for expectation in suite.expectations {
+            let count = guests.filter { $0.expectations.contains(expectation) }.count
+            #expect(count == (Suite.everyGuest.contains(expectation) ? guests.count : 1), "\(expectation.id)")
+        }
+        #expect(guests[1].expectations.filter { !Suite.everyGuest.contains($0) } == suite.expectations.filter(suite.secondGuest.contains))
+    }
+
+    @Test func stageSixRunsDebiansProgramsInTheSecondGuest() {
+        let second = Suite.of(.stage06).guests[1].expectations
+        #expect(second.contains(.openvpnTunnel) && second.contains(.tunConformance))
+        #expect(!second.contains(.fuzz) && !second.contains(.loads))
+    }
+
     @Test func theCrashFinaleIsStageOneOnly() {
         for stage in Stage.written {
             let has = Suite.of(stage).expectations.contains(.transmitWithoutXmitCrashes)

@@ -145,3 +145,52 @@ struct VerdictTests {
         #expect(Accelerator.detect(environment: ["XTUN_ACCEL": "kvm"]) == .kvm)
     }
 }
+
+@Suite("Guests booted at once, as one run")
+struct CombinedRunTests {
+    static func run(_ messages: [(WireMessage, Double)], duration: Double = 10) -> GuestRun {
+        GuestRun(messages: messages.map { TimedMessage(message: $0.0, at: $0.1) }, console: "",
+                 timedOut: false, exitStatus: 0, duration: duration)
+    }
+
+    let first: GuestRun
+    let second: GuestRun
+
+    init() {
+        first = Self.run([(.ready(uptime: 1), 4), (.result(id: "fuzz", outcome: .pass("fuzzed")), 6),
+                     (.result(id: "kernel-log-clean", outcome: .pass("10 lines")), 9), (.done(uptime: 9), 9.5)])
+        second = Self.run([(.ready(uptime: 1), 5), (.result(id: "openvpn", outcome: .pass("tunnel")), 8),
+                      (.result(id: "kernel-log-clean", outcome: .pass("20 lines")), 11), (.done(uptime: 11), 11.5)],
+                     duration: 12)
+    }
+
+    func outcome(_ run: GuestRun, _ id: String) -> Outcome? {
+        run.messages.lazy.compactMap { if case .result(id, let outcome) = $0.message { outcome } else { nil } }.first
+    }
+
+    @Test func eachGuestsResultsAndTheGatesOfBoth() {
+        let combined = GuestRun.combined([first, second])
+        #expect(outcome(combined, "fuzz") == .pass("fuzzed"))
+        #expect(outcome(combined, "openvpn") == .pass("tunnel"))
+        #expect(outcome(combined, "kernel-log-clean") == .pass("10 lines; guest 2: 20 lines"))
+        #expect(combined.readyAt == 5 && combined.doneAt == 11.5 && combined.duration == 12)
+        #expect(combined.checkTimes.map(\.id) == ["fuzz", "kernel-log-clean", "openvpn", "kernel-log-clean"])
+        #expect(combined.guestChecks == [6, 7])
+    }
+
+    @Test func aGateFailsIfAnyGuestFailedItOrNeverGotThere() {
+        let failed = Self.run([(.ready(uptime: 1), 5),
+                          (.result(id: "kernel-log-clean", outcome: .fail(expected: "no alarm", got: "WARN")), 6),
+                          (.done(uptime: 6), 7)])
+        #expect(outcome(GuestRun.combined([first, failed]), "kernel-log-clean")
+            == .fail(expected: "no alarm", got: "in guest 2: WARN"))
+        let stopped = Self.run([(.ready(uptime: 1), 5), (.result(id: "openvpn", outcome: .pass("tunnel")), 8)])
+        let combined = GuestRun.combined([first, stopped])
+        guard case .fail(_, let got) = outcome(combined, "kernel-log-clean") else {
+            Issue.record("a gate passed that guest 2 never reached")
+            return
+        }
+        #expect(got.hasPrefix("in guest 2: no result"))
+        #expect(!combined.finished)
+    }
+}
