@@ -60,6 +60,20 @@ static inline int xtun_drop_groups(void)
 	return (int)syscall(SYS_setgroups, 0, NULL);
 }
 
+/*
+ * The calling thread becomes uid:gid with no supplementary groups (and, not
+ * root any more, no capabilities). The raw system calls change only this
+ * thread's credentials; glibc's wrappers would change every thread's.
+ */
+static inline int xtun_thread_become(unsigned int uid, unsigned int gid)
+{
+	if (syscall(SYS_setgroups, 0, NULL) != 0)
+		return -1;
+	if (syscall(SYS_setresgid, gid, gid, gid) != 0)
+		return -1;
+	return (int)syscall(SYS_setresuid, uid, uid, uid);
+}
+
 #include <linux/errqueue.h>
 #include <string.h>
 

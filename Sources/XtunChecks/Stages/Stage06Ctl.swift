@@ -88,7 +88,8 @@ extension Suite {
         + [.unloadRemovesDevices]
         + unloadAndReload
         + [.kernelLogClean],
-        // Debian's programs take half the stage's time: they run in a second
-        // guest beside the first, which ends with the same gates.
-        secondGuest: [.tunConformance, .tunctlPersistent, .socatTun, .openvpnTunnel, .tunByName, .vpnForwarder])
+        // The conformance table, Debian's programs and the fuzzer take half
+        // the stage's time: they run in a second guest beside the first,
+        // which ends with the same gates.
+        secondGuest: [.tunConformance, .tunctlPersistent, .socatTun, .openvpnTunnel, .tunByName, .fuzz])
 }
