@@ -67,7 +67,7 @@ static inline int xtun_drop_groups(void)
  */
 static inline int xtun_thread_become(unsigned int uid, unsigned int gid)
 {
-	if (syscall(SYS_setgroups, 0, NULL) != 0)
+	if (xtun_drop_groups() != 0)
 		return -1;
 	if (syscall(SYS_setresgid, gid, gid, gid) != 0)
 		return -1;

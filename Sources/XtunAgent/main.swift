@@ -28,7 +28,7 @@ case .check(let check):
     let session = Session(modulePath: check.module, reporter: reporter, stage: check.stage,
                           timeScale: Double(check.timeScale))
     let (runnable, _) = Suite.of(check.stage).runnable(at: check.place, debugKernel: check.debugKernel)
-    let suite = runnable.guests[check.guest]
+    let suite = runnable.guest(check.guest)
     let passed = Runner(suite: suite, session: session).run()
     if check.trace { DriverTrace.run(session, place: check.place, debugKernel: check.debugKernel) }
     settings.restore()

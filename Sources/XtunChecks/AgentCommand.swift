@@ -32,7 +32,7 @@ public enum AgentCommand: Sendable, Equatable {
             if check.timeScale != 1 { words += ["--time-scale", "\(check.timeScale)"] }
             if check.debugKernel { words.append("--debug-kernel") }
             if check.trace { words.append("--trace") }
-            if check.guest != 0 { words += ["--guest", "\(check.guest)"] }
+            if let guest = check.guest { words += ["--guest", "\(guest)"] }
             return words
         case .load(let module, let makesTap):
             return ["load", "--module", module] + (makesTap ? ["--tap"] : [])
@@ -75,7 +75,7 @@ public enum AgentCommand: Sendable, Equatable {
             }
             let debugKernel = options.takeFlag("--debug-kernel")
             let trace = options.takeFlag("--trace")
-            var guest = 0
+            var guest: Int?
             if let text = options.take("--guest") {
                 let guests = Suite.of(stage).guests.count
                 guard let value = Int(text), (0..<guests).contains(value) else {
@@ -137,7 +137,7 @@ public enum AgentCommand: Sendable, Equatable {
 
     public static let usage = """
         usage: xtun-agent check --stage N --module PATH [--report PATH] [--host] [--time-scale K] [--debug-kernel] [--trace]
-                                 [--guest N]
+                              [--guest N]
                xtun-agent load --module PATH [--tap]
                xtun-agent respond
                xtun-agent bench --stage N --module PATH --rounds N [--report PATH] [--time-scale K]
@@ -161,13 +161,13 @@ public struct AgentCheck: Sendable, Equatable {
     public var debugKernel: Bool
     /// After the checks, trace the driver's TX and RX paths (`check-step --trace`).
     public var trace: Bool
-    /// Which of the suite's guests this is (`Suite.guests`): 0 unless the
-    /// suite is split between guests booted at once.
-    public var guest: Int
+    /// Which of the suite's guests this is (`Suite.guests`), when the host
+    /// boots several at once; nil runs the whole suite (one guest, `--host`).
+    public var guest: Int?
 
     public init(stage: Stage, module: String, place: Place = .virtualMachine,
                 report: ReportDestination = .standardOutput, timeScale: Int = 1, debugKernel: Bool = false,
-                trace: Bool = false, guest: Int = 0) {
+                trace: Bool = false, guest: Int? = nil) {
         self.stage = stage
         self.module = module
         self.place = place

@@ -21,6 +21,9 @@ public struct Suite: Sendable {
     /// the kernel log stays clean.
     public static let everyGuest: Set<Expectation> = Set(unloadAndReload + [.kernelLogClean])
 
+    /// What guest `guest` of `guests` runs; the whole suite for nil.
+    public func guest(_ guest: Int?) -> Suite { guest.map { guests[$0] } ?? self }
+
     /// The suite as each guest runs it, in order: one guest, or two when the
     /// suite is split, the second with its own expectations and the gates
     /// that every guest checks.

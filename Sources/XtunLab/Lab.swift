@@ -194,7 +194,7 @@ public struct Lab: Sendable {
             let command = AgentCommand.check(AgentCheck(
                 stage: request.stage, module: InitramfsBuilder.guestModule, report: .file(VirtualMachine.reportPort),
                 timeScale: slowdown, debugKernel: request.machine.kernel?.isDebug ?? false,
-                trace: request.trace && guest == 0, guest: guest))
+                trace: request.trace && guest == 0, guest: guests.count > 1 ? guest : nil))
             return try InitramfsBuilder(work: paths.work)
                 .build(agent: agent, module: module.module, programs: programs, task: .check(command),
                        name: Lab.runName(base + (guest == 0 ? "" : "-guest\(guest)")), kernelModules: kernelModules)

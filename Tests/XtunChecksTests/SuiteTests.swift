@@ -46,6 +46,13 @@ struct SuiteTests {
         #expect(guests[1].expectations.filter { !Suite.everyGuest.contains($0) } == suite.expectations.filter(suite.secondGuest.contains))
     }
 
+    /// Without a guest (one guest, or `--host`) the agent runs the whole suite.
+    @Test func noGuestIsTheWholeSuite() {
+        let suite = Suite.of(.stage06)
+        #expect(suite.guest(nil).expectations == suite.expectations)
+        #expect(suite.guest(1).expectations == suite.guests[1].expectations)
+    }
+
     @Test func stageSixRunsDebiansProgramsInTheSecondGuest() {
         let second = Suite.of(.stage06).guests[1].expectations
         #expect(second.contains(.openvpnTunnel) && second.contains(.tunConformance))

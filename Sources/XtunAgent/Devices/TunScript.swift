@@ -16,7 +16,7 @@ import XtunPackets
 /// `read F [BYTES]`, `wait-read F` (blocking), `write F ping|arp|junk|tiny`, `poll F`, `fdinfo F`,
 /// `link N`, `sysfs N ATTRIBUTE`, `exists N`, `up N`, `send N`, `delete N`,
 /// `wait-file PATH`, `unshare-net`, and `as UID[:GID] STEP; STEP…`, which
-/// runs the steps in a child process with that user's credentials.
+/// runs the steps on a thread of their own with that user's credentials.
 struct TunScript {
     let node: String
     private var files: [String: Int32] = [:]

@@ -184,7 +184,6 @@ enum Command {
 /// offers (`/xtun/debian`) does the same with three more programs
 /// (sh, grep, env), about 85 ms more per call under TCG.
 enum Debian {
-
     /// The command line that runs `words` there. The program is looked up
     /// here: busybox's chroot would run its own applet of the same name
     /// (ip, tunctl…) before Debian's.
